@@ -1,0 +1,44 @@
+// The `slipway` command: global options, and subcommands registered by area
+// (commands_*.cpp). Each subcommand sets the process's exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/client.h"
+#include "common/status.h"
+#include "common/value.h"
+
+namespace slipway::cli {
+
+// What every command shares: where the controller is and how to print.
+class Session {
+ public:
+  std::string socket;
+  bool json = false;
+
+  ControlClient& client();
+  // Calls the controller; on failure prints the error and returns its exit status.
+  Result<Value> call(const Value& request, const std::function<void(const Value&)>& on_event = {});
+  // Prints `value` as one JSON document.
+  void print_json(const Value& value) const;
+  // Prints "slipway: SENTENCE" on stderr; returns the exit status for `error`.
+  int fail(const Error& error) const;
+
+ private:
+  std::unique_ptr<ControlClient> client_;
+};
+
+// The exit status a command produced; set by the command's callback.
+struct Outcome {
+  int status = 0;
+};
+
+void add_status_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome);
+
+int slipway_main(int argc, char** argv);
+
+}  // namespace slipway::cli

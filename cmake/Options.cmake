@@ -1,0 +1,41 @@
+# All of Slipway's build options and compiler flags, in one place.
+
+option(SLIPWAY_BUILD_TESTS "Build the Catch2 test suites" ON)
+option(SLIPWAY_BUILD_BENCH "Build the benchmarks under bench/" ON)
+option(SLIPWAY_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(SLIPWAY_FUZZ "Build fuzz targets with libFuzzer (needs clang)" OFF)
+option(SLIPWAY_STATIC_AGENT "Link slipway-agent fully static against a libzmq built from Debian's source" ON)
+set(SLIPWAY_ZMQ_SOURCE_VERSION "4.3.4-6" CACHE STRING "Debian zeromq3 source version for the static agent")
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+# Warnings on and clean; hardening on by default (as Mosh does).
+add_compile_options(-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers)
+add_compile_options(-fstack-protector-strong)
+if(NOT SLIPWAY_SANITIZE)
+  add_compile_definitions($<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=2>)
+endif()
+add_link_options(-Wl,-z,relro -Wl,-z,now)
+
+if(SLIPWAY_SANITIZE)
+  set(_slipway_san -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_compile_options(${_slipway_san})
+  add_link_options(${_slipway_san})
+  # A static binary cannot carry ASan; the agent is built dynamic in this mode.
+  set(SLIPWAY_STATIC_AGENT OFF CACHE BOOL "" FORCE)
+endif()
+
+if(SLIPWAY_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "SLIPWAY_FUZZ needs clang: cmake -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
+endif()
+
+# Where programs look for their siblings once installed.
+include(GNUInstallDirs)
+set(SLIPWAY_LIBEXEC_DIR "${CMAKE_INSTALL_FULL_LIBEXECDIR}/slipway")
+set(SLIPWAY_DATA_DIR "${CMAKE_INSTALL_FULL_DATADIR}/slipway")

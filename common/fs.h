@@ -1,0 +1,35 @@
+// Small file-system helpers with Status errors that name the path.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace slipway::fs {
+
+// Reads a whole file, failing when it is larger than `max_size` bytes.
+Result<std::string> read_file(const std::string& path, size_t max_size);
+
+// Writes `content` to a temporary file created with `mode`, fsyncs it and
+// renames it over `path`, so readers see the old or the new file, never half.
+Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode);
+
+// mkdir -p, with `mode` for the directories it creates.
+Status make_dirs(const std::string& path, mode_t mode);
+
+// rm -rf that does not cross into other file systems (mount points are left alone
+// and reported as an error).
+Status remove_tree(const std::string& path);
+
+bool exists(const std::string& path);
+
+// The directory part of a path ("a/b/c" -> "a/b", "c" -> ".").
+std::string dirname(const std::string& path);
+
+// Names of the entries of a directory, without "." and "..".
+Result<std::vector<std::string>> list_dir(const std::string& path);
+
+}  // namespace slipway::fs

@@ -1,0 +1,160 @@
+#include "controller/controller.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/version.h"
+
+namespace slipway::controller {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+}  // namespace
+
+Controller::Controller(ControllerOptions options) : options_(std::move(options)) {}
+
+Controller::~Controller() {
+  shut_down();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status Controller::load_configuration() {
+  if (options_.config_path.empty()) {
+    config_ = default_config();
+  } else {
+    SLIPWAY_ASSIGN_OR_RETURN(config_, load_config(options_.config_path));
+  }
+  if (options_.data_dir) config_.data_dir = *options_.data_dir;
+  if (options_.control_socket) config_.control_socket = *options_.control_socket;
+  if (options_.agent_endpoint) config_.agent_endpoint = *options_.agent_endpoint;
+  if (options_.log_level) config_.log_level = *options_.log_level;
+  log::set_level(config_.log_level);
+  return ok_status();
+}
+
+Status Controller::start() {
+  SLIPWAY_RETURN_IF_ERROR(load_configuration());
+  started_steady_ = clock_.steady_ms();
+  crypto::init();
+
+  SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(config_.data_dir, 0700));
+  std::string lock_path = config_.data_dir + "/slipwayd.lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Error(Code::kAlreadyExists,
+                 "another slipwayd is already using the data directory " + config_.data_dir);
+  }
+
+  bool created = false;
+  SLIPWAY_ASSIGN_OR_RETURN(keys_, crypto::load_or_create_keypair(config_.data_dir + "/controller.key", &created));
+  SLIPWAY_RETURN_IF_ERROR(fs::write_file_atomic(config_.data_dir + "/controller.pub",
+                                                keys_.public_key + "\n", 0644));
+  if (created) LOG_INFO("made the controller's CURVE key pair in %s", config_.data_dir.c_str());
+
+  SLIPWAY_ASSIGN_OR_RETURN(store_, Store::open(config_.data_dir + "/slipway.db"));
+  events_ = std::make_unique<EventLog>(*store_, clock_);
+  key_store_ = std::make_unique<AgentKeyStore>(*store_);
+  SLIPWAY_ASSIGN_OR_RETURN(auto live, key_store_->live_keys());
+  for (const auto& key : live) key_registry_.admit(key.public_key, key.identity);
+
+  // ZAP before the endpoint binds: without a handler libzmq admits anyone.
+  zap_ = std::make_unique<ZapHandler>(zmq_, key_registry_);
+  SLIPWAY_RETURN_IF_ERROR(zap_->start());
+  endpoint_ = std::make_unique<AgentEndpoint>(io_, zmq_);
+  SLIPWAY_RETURN_IF_ERROR(endpoint_->start(config_.agent_endpoint, keys_,
+                                           [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
+
+  control_ = std::make_unique<ControlServer>(io_);
+  gid_t admin_gid;
+  if (lookup_group(config_.admin_group, &admin_gid)) control_->set_admin_gid(admin_gid);
+  register_status_ops();
+  register_agent_ops();
+  SLIPWAY_RETURN_IF_ERROR(control_->start(config_.control_socket, config_.control_group));
+
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  wait_for_signal();
+
+  events_->record("", "controller.started",
+                  "slipwayd " SLIPWAY_VERSION " listening for agents on " +
+                      endpoint_->bound_endpoint() + " and for users on " + config_.control_socket);
+  schedule_tick();
+  return ok_status();
+}
+
+Status Controller::run() {
+  Status started = start();
+  if (!started.ok()) {
+    shut_down();
+    return started;
+  }
+  io_.run();
+  shut_down();
+  return ok_status();
+}
+
+void Controller::shut_down() {
+  if (control_) control_->stop();
+  if (endpoint_) endpoint_->stop();
+  if (zap_) zap_->stop();
+  tick_timer_.cancel();
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+}
+
+void Controller::wait_for_signal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      reload_configuration();
+      wait_for_signal();
+      return;
+    }
+    LOG_INFO("stopping on %s", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    io_.stop();
+  });
+}
+
+void Controller::reload_configuration() {
+  Config old = config_;
+  Status loaded = load_configuration();
+  if (!loaded.ok()) {
+    LOG_ERROR("SIGHUP: keeping the running configuration: %s", loaded.error().message().c_str());
+    config_ = old;
+    log::set_level(config_.log_level);
+    return;
+  }
+  if (config_.agent_endpoint != old.agent_endpoint || config_.control_socket != old.control_socket ||
+      config_.data_dir != old.data_dir) {
+    LOG_WARN("SIGHUP: endpoint, control socket and data directory changes take effect at restart");
+    config_.agent_endpoint = old.agent_endpoint;
+    config_.control_socket = old.control_socket;
+    config_.data_dir = old.data_dir;
+  }
+  events_->record("", "controller.reloaded", "configuration reloaded from " +
+                                                  (config_.source.empty() ? "defaults" : config_.source));
+}
+
+void Controller::schedule_tick() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    tick();
+    schedule_tick();
+  });
+}
+
+void Controller::tick() {
+  send_heartbeats();
+  check_liveness();
+}
+
+}  // namespace slipway::controller

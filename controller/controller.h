@@ -1,0 +1,94 @@
+// slipwayd as an object: owns the event loop, the store, the agent endpoint
+// and the control socket, and wires them together. main() only parses the
+// command line and calls run().
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "controller/agent_directory.h"
+#include "controller/agent_endpoint.h"
+#include "controller/control_server.h"
+#include "controller/event_log.h"
+#include "controller/key_registry.h"
+#include "controller/store.h"
+#include "controller/zap_handler.h"
+
+namespace slipway::controller {
+
+// What the command line may say over the configuration file.
+struct ControllerOptions {
+  std::string config_path;  // "" for none
+  std::optional<std::string> data_dir;
+  std::optional<std::string> control_socket;
+  std::optional<std::string> agent_endpoint;
+  std::optional<log::Level> log_level;
+};
+
+class Controller {
+ public:
+  explicit Controller(ControllerOptions options);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Starts everything and serves until SIGTERM or SIGINT. Fails with one
+  // sentence when it cannot start (bad configuration, socket in use, ...).
+  Status run();
+
+ private:
+  Status load_configuration();
+  Status start();
+  void shut_down();
+  void schedule_tick();
+  void tick();
+  void wait_for_signal();
+  void reload_configuration();
+
+  // The agent side.
+  void on_agent_frame(AgentFrame&& frame);
+  void on_hello(const AgentFrame& frame, const AgentIdentity& identity, const proto::Hello& hello);
+  void send_heartbeats();
+  void check_liveness();
+  Status admit_key(const std::string& public_key, const AgentIdentity& identity);
+  void revoke_key(const std::string& public_key, const std::string& reason);
+
+  // The control side: ops are registered by area (ops_*.cpp).
+  void register_status_ops();
+  void register_agent_ops();
+  Value status_value();
+  std::string advertised_endpoint(const std::string& host) const;
+
+  ControllerOptions options_;
+  Config config_;
+  SystemClock clock_;
+  int64_t started_steady_ = 0;
+  int lock_fd_ = -1;
+  crypto::KeyPair keys_;
+
+  boost::asio::io_context io_;
+  zmq::context_t zmq_{1};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<EventLog> events_;
+  KeyRegistry key_registry_;
+  std::unique_ptr<AgentKeyStore> key_store_;
+  AgentDirectory agents_;
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<AgentEndpoint> endpoint_;
+  std::unique_ptr<ControlServer> control_;
+  boost::asio::signal_set signals_{io_};
+  boost::asio::steady_timer tick_timer_{io_};
+  int64_t last_heartbeat_sent_ = 0;
+};
+
+}  // namespace slipway::controller

@@ -1,0 +1,42 @@
+#include "controller/store.h"
+
+#include "controller/schema.h"
+
+namespace slipway::controller {
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  SLIPWAY_ASSIGN_OR_RETURN(sql::Database db, sql::Database::open(path.empty() ? ":memory:" : path));
+  std::unique_ptr<Store> store(new Store(std::move(db)));
+  SLIPWAY_RETURN_IF_ERROR(store->migrate());
+  return store;
+}
+
+int Store::schema_version() {
+  auto stmt = db_.prepare("PRAGMA user_version");
+  if (!stmt.ok()) return -1;
+  auto row = stmt->step();
+  return row.ok() && *row ? static_cast<int>(stmt->column_int(0)) : -1;
+}
+
+Status Store::migrate() {
+  auto migrations = schema_migrations();
+  int current = schema_version();
+  if (current < 0) return Error(Code::kIo, "cannot read the database's schema version");
+  if (current > static_cast<int>(migrations.size())) {
+    return Error(Code::kFailedPrecondition,
+                 "the database has schema version " + std::to_string(current) +
+                     ", newer than this slipwayd understands (" +
+                     std::to_string(migrations.size()) + "); upgrade slipwayd");
+  }
+  for (size_t i = static_cast<size_t>(current); i < migrations.size(); ++i) {
+    sql::Transaction tx(db_);
+    SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
+    auto applied = db_.exec(migrations[i]);
+    if (!applied.ok()) return applied.error().wrap("migration " + std::to_string(i + 1));
+    SLIPWAY_RETURN_IF_ERROR(db_.exec("PRAGMA user_version = " + std::to_string(i + 1)));
+    SLIPWAY_RETURN_IF_ERROR(tx.commit());
+  }
+  return ok_status();
+}
+
+}  // namespace slipway::controller

@@ -1,0 +1,46 @@
+// The ZAP handler (ZeroMQ RFC 27): answers every CURVE handshake on the agent
+// endpoint, admitting only public keys in the KeyRegistry. It runs on its own
+// thread so handshakes never wait for the event loop.
+//
+// It must be started before the agent endpoint binds: libzmq admits every
+// client when no ZAP handler is listening.
+#pragma once
+
+#include <atomic>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/status.h"
+
+namespace slipway::controller {
+
+class KeyRegistry;
+
+class ZapHandler {
+ public:
+  ZapHandler(zmq::context_t& context, const KeyRegistry& keys);
+  ~ZapHandler();  // stops the thread
+  ZapHandler(const ZapHandler&) = delete;
+  ZapHandler& operator=(const ZapHandler&) = delete;
+
+  // Binds inproc://zeromq.zap.01 and starts answering.
+  Status start();
+  void stop();
+
+  uint64_t admitted() const { return admitted_.load(); }
+  uint64_t refused() const { return refused_.load(); }
+
+ private:
+  void run();
+  void answer(zmq::socket_t& socket);
+
+  zmq::context_t& context_;
+  const KeyRegistry& keys_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> admitted_{0};
+  std::atomic<uint64_t> refused_{0};
+};
+
+}  // namespace slipway::controller
