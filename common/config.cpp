@@ -117,10 +117,13 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       const YAML::Node& clouds = root["clouds"];
       if (!clouds.IsMap()) return yaml::error_at(source, clouds, "clouds must map names to clouds");
       config.clouds.clear();
-      for (auto it = clouds.begin(); it != clouds.end(); ++it) {
+      // Range-for by value: yaml-cpp 0.7's iterator operator-> hands out a
+      // proxy temporary that clang's ASan build showed to be unsafe.
+      for (const auto& entry : clouds) {
+        const YAML::Node key = entry.first;
+        const YAML::Node body = entry.second;
         CloudConfig cloud;
-        SLIPWAY_ASSIGN_OR_RETURN(cloud.name, yaml::get_string(source, it->first, "a cloud's name"));
-        const YAML::Node& body = it->second;
+        SLIPWAY_ASSIGN_OR_RETURN(cloud.name, yaml::get_string(source, key, "a cloud's name"));
         if (!body.IsMap()) return yaml::error_at(source, body, "cloud " + cloud.name + " must be a mapping");
         cloud.connector = cloud.name;
         if (body["connector"]) {
@@ -128,12 +131,13 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
                                    yaml::get_string(source, body["connector"], "connector"));
         }
         cloud.settings = Value::object();
-        for (auto field = body.begin(); field != body.end(); ++field) {
-          if (field->first.Scalar() == "connector") continue;
-          cloud.settings.set(field->first.Scalar(), yaml::to_value(field->second));
+        for (const auto& field : body) {
+          if (!field.first.IsScalar()) return yaml::error_at(source, field.first, "a setting's name must be a name");
+          if (field.first.Scalar() == "connector") continue;
+          cloud.settings.set(field.first.Scalar(), yaml::to_value(field.second));
         }
         if (config.cloud(cloud.name) != nullptr) {
-          return yaml::error_at(source, it->first, "cloud " + cloud.name + " is defined twice");
+          return yaml::error_at(source, key, "cloud " + cloud.name + " is defined twice");
         }
         config.clouds.push_back(std::move(cloud));
       }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <msgpack.hpp>
 
 #include "common/msgpack_util.h"
@@ -88,7 +89,18 @@ void write_json(std::string& out, const Value& v, int indent, int depth) {
   }
 }
 
-void pack_value(msgpack::packer<msgpack::sbuffer>& p, const Value& v) {
+// msgpack-c packs a double with an integral value as an integer; a Value
+// keeps its type, so doubles are written as float64 by hand.
+void pack_float64(msgpack::sbuffer& buffer, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  char out[9];
+  out[0] = static_cast<char>(0xcb);
+  for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xFF);
+  buffer.write(out, sizeof out);
+}
+
+void pack_value(msgpack::sbuffer& buffer, msgpack::packer<msgpack::sbuffer>& p, const Value& v) {
   if (v.is_null()) {
     p.pack_nil();
   } else if (v.is_bool()) {
@@ -96,17 +108,17 @@ void pack_value(msgpack::packer<msgpack::sbuffer>& p, const Value& v) {
   } else if (v.is_int()) {
     p.pack(v.as_int());
   } else if (v.is_double()) {
-    p.pack(v.as_double());
+    pack_float64(buffer, v.as_double());
   } else if (v.is_string()) {
     p.pack(v.str());
   } else if (v.is_array()) {
     p.pack_array(static_cast<uint32_t>(v.items().size()));
-    for (const auto& item : v.items()) pack_value(p, item);
+    for (const auto& item : v.items()) pack_value(buffer, p, item);
   } else {
     p.pack_map(static_cast<uint32_t>(v.fields().size()));
     for (const auto& [key, item] : v.fields()) {
       p.pack(key);
-      pack_value(p, item);
+      pack_value(buffer, p, item);
     }
   }
 }
@@ -223,7 +235,7 @@ std::string Value::to_json_pretty() const {
 std::string Value::pack() const {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> p(buffer);
-  pack_value(p, *this);
+  pack_value(buffer, p, *this);
   return std::string(buffer.data(), buffer.size());
 }
 

@@ -23,12 +23,13 @@ Error error_at(const std::string& source, const YAML::Node& node, const std::str
 Status check_keys(const std::string& source, const YAML::Node& node, const std::string& what,
                   std::initializer_list<const char*> allowed) {
   if (!node.IsMap()) return error_at(source, node, what + " must be a mapping");
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) return error_at(source, it->first, what + " has a key that is not a name");
-    const std::string key = it->first.Scalar();
+  for (const auto& entry : node) {
+    const YAML::Node name = entry.first;
+    if (!name.IsScalar()) return error_at(source, name, what + " has a key that is not a name");
+    const std::string key = name.Scalar();
     bool known = false;
     for (const char* name : allowed) known = known || key == name;
-    if (!known) return error_at(source, it->first, "unknown key \"" + key + "\" in " + what);
+    if (!known) return error_at(source, name, "unknown key \"" + key + "\" in " + what);
   }
   return ok_status();
 }
@@ -81,8 +82,8 @@ Value to_value(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       Value out = Value::object();
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        out.set(it->first.Scalar(), to_value(it->second));
+      for (const auto& entry : node) {
+        out.set(entry.first.IsScalar() ? entry.first.Scalar() : std::string("?"), to_value(entry.second));
       }
       return out;
     }
