@@ -180,6 +180,20 @@ std::string random_alphanumeric(size_t count) {
 
 std::string random_id(size_t count) { return random_from("abcdefghijklmnopqrstuvwxyz0123456789", count); }
 
+std::string digest_hex(std::string_view data) {
+  init();
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size(), nullptr, 0);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : hash) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 uint32_t random_below(uint32_t bound) {
   init();
   return randombytes_uniform(bound);

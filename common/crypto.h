@@ -64,6 +64,9 @@ std::string random_alphanumeric(size_t count);
 // `count` characters drawn uniformly from [a-z0-9]: deployment ids and the like.
 std::string random_id(size_t count);
 
+// A hex digest (BLAKE2b, 256 bits) of `data`: content identity, not a MAC.
+std::string digest_hex(std::string_view data);
+
 // A uniformly random integer in [0, bound), bound > 0.
 uint32_t random_below(uint32_t bound);
 

@@ -20,10 +20,6 @@ namespace slipway::controller {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
-bool Caller::in_group(gid_t group) const {
-  return gid == group || std::find(groups.begin(), groups.end(), group) != groups.end();
-}
-
 bool lookup_group(const std::string& name, gid_t* gid) {
   group entry{};
   group* found = nullptr;

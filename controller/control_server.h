@@ -21,19 +21,9 @@
 
 #include "common/status.h"
 #include "common/value.h"
+#include "controller/caller.h"
 
 namespace slipway::controller {
-
-struct Caller {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  pid_t pid = 0;
-  std::vector<gid_t> groups;  // primary and supplementary
-  bool admin = false;         // root, or a member of the admin group
-  std::string user;           // the uid's name, or the number
-
-  bool in_group(gid_t group) const;
-};
 
 class ControlSession;
 

@@ -1,0 +1,132 @@
+// The one interface every cloud implements. A connector provisions machines
+// on one kind of cloud: launch a batch, terminate, describe, say what it can
+// do, and (for the image factory) snapshot a machine into a new image. It
+// delivers each machine's contextualization in the cloud's own way, and the
+// image's boot starts the agent with it.
+//
+// Thread safety: the controller calls connectors from worker threads, never
+// from its event loop, and may call one connector concurrently (a launch for
+// one deployment while another terminates). Implementations are thread-safe.
+// Every method may block.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/context.h"
+#include "common/status.h"
+#include "common/value.h"
+
+namespace slipway::connectors {
+
+struct Resources {
+  int64_t cpus = 1;
+  int64_t memory_mb = 512;
+  int64_t disk_gb = 4;
+};
+
+// Everything needed to start one machine.
+struct MachineSpec {
+  // Unique and stable, chosen by the controller ("k3v9x2qa-web.2"); the
+  // connector names its resources after it so that reap() can find them.
+  std::string machine_id;
+  std::string deployment;
+  std::string instance;  // "web.2"
+  std::string hostname;  // "web-2"
+  // Holds the instance's secret key: deliver it to the machine, never log it.
+  Contextualization context;
+  // The image's reference for this connector, e.g. {rootfs: host} for local.
+  Value reference;
+  std::string platform;  // "debian", "busybox", ...
+  Resources resources;
+};
+
+struct Machine {
+  std::string machine_id;
+  std::string address;  // how the controller and other machines reach it (an IP)
+  std::string vmstate;  // "running", "stopped", "gone"
+};
+
+struct Capabilities {
+  bool snapshot = false;     // snapshot() works
+  bool console_log = false;  // console_log() works
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // Makes the cloud ready (a bridge, NAT rules, ...). Called once, before
+  // anything else. On failure the cloud is unusable and the error says why in
+  // one sentence (for example that it needs root).
+  virtual Status prepare() = 0;
+
+  // The address machines of this cloud use to reach the controller.
+  virtual std::string controller_address() const = 0;
+
+  virtual Capabilities capabilities() const = 0;
+
+  // Launches the machines, in parallel where the cloud allows; one result per
+  // spec, in the same order. A machine that fails to launch leaves nothing
+  // behind, and its Error says why in one sentence.
+  virtual std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) = 0;
+
+  // Stops the machines and removes everything they used (processes, network
+  // devices, mounts, disks). Idempotent: ids that are already gone succeed.
+  virtual Status terminate(const std::vector<std::string>& machine_ids) = 0;
+
+  // What the cloud says of these machines now; unknown ids are "gone".
+  virtual std::vector<Machine> describe(const std::vector<std::string>& machine_ids) = 0;
+
+  // Removes every machine of this cloud whose id is not in `keep`: what a
+  // controller that crashed left behind. Returns the ids removed.
+  virtual Result<std::vector<std::string>> reap(const std::set<std::string>& keep) = 0;
+
+  // The machine's console or boot log, when capabilities().console_log.
+  virtual Result<std::string> console_log(const std::string& machine_id) {
+    (void)machine_id;
+    return Error(Code::kFailedPrecondition, "this cloud keeps no console log");
+  }
+
+  // Makes a new image of a running machine, when capabilities().snapshot;
+  // returns the reference a derived image records for this connector.
+  virtual Result<Value> snapshot(const std::string& machine_id, const std::string& image_name) {
+    (void)machine_id;
+    (void)image_name;
+    return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
+  }
+};
+
+// What the controller hands a connector it makes.
+struct ConnectorEnvironment {
+  std::string state_dir;   // the cloud's own directory: DATA_DIR/clouds/NAME
+  std::string agent_path;  // the static slipway-agent to put into machines
+  std::string images_dir;  // where reference images built under images/ are found
+  int agent_port = 0;      // the port the controller listens on for agents
+};
+
+using ConnectorFactory = std::function<Result<std::unique_ptr<Connector>>(
+    const CloudConfig& cloud, const ConnectorEnvironment& environment)>;
+
+// Connector types by name. The controller owns one; nothing is global.
+class ConnectorRegistry {
+ public:
+  void add(const std::string& type, ConnectorFactory factory);
+  // Makes the connector of `cloud.connector`; kNotFound for an unknown type.
+  Result<std::unique_ptr<Connector>> make(const CloudConfig& cloud,
+                                          const ConnectorEnvironment& environment) const;
+  std::vector<std::string> types() const;
+
+ private:
+  std::map<std::string, ConnectorFactory> factories_;
+};
+
+// Registers every connector built into slipwayd: one line per cloud.
+void register_builtin_connectors(ConnectorRegistry& registry);
+
+}  // namespace slipway::connectors

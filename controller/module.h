@@ -1,0 +1,97 @@
+// Modules: image and deployment definitions written in YAML (SPEC section 2).
+//
+// parse_module() checks one document on its own: keys, types, names, values.
+// What needs other modules (a parent that exists, a mapping to an output that
+// exists, cycles) is checked by the Catalog when a set of modules is pushed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/value.h"
+
+namespace slipway::controller {
+
+enum class ModuleKind { kImage, kDeployment };
+
+// The script phases an image may define, in the order they run.
+inline constexpr const char* kScriptPhases[] = {"pre-install", "post-install", "deployment",
+                                                "report", "on-scale"};
+
+// Runtime parameters every instance has (SPEC section 4); mappings may name
+// them like outputs.
+inline constexpr const char* kBuiltinParameters[] = {"hostname", "instanceid", "vmstate",
+                                                     "statecustom", "abort", "complete"};
+// Parameters of a node rather than an instance: "web:multiplicity", "web:ids".
+inline constexpr const char* kNodeParameters[] = {"multiplicity", "ids"};
+
+struct InputParameter {
+  std::string name;
+  std::optional<std::string> default_value;
+  std::string description;
+};
+
+struct ImageDefinition {
+  std::string parent;    // "" for a reference image; "NAME" or "NAME@N"
+  std::string platform;  // reference images only
+  std::vector<std::string> packages;
+  std::map<std::string, std::string> scripts;  // phase -> body
+  std::vector<InputParameter> inputs;
+  std::vector<std::string> outputs;
+  std::optional<int64_t> cpus, memory_mb, disk_gb;
+  Value reference;  // connector type -> what the machine boots from (reference images)
+};
+
+// How a deployment fills one input of a node.
+struct InputBinding {
+  bool literal = false;
+  std::string value;  // the literal text, when literal
+  std::string node;   // the node mapped to, when not literal
+  std::string instance;  // "" for the node's first instance (web:port), or "2" (web.2:port)
+  std::string parameter;
+  int line = 0;
+};
+
+struct NodeDefinition {
+  std::string name;
+  std::string image;  // "NAME" or "NAME@N"
+  int64_t multiplicity = 1;
+  std::string cloud;  // "" for the deployment's cloud
+  int64_t max_provisioning_failures = 0;
+  std::map<std::string, InputBinding> inputs;
+  int line = 0;
+};
+
+struct Module {
+  ModuleKind kind = ModuleKind::kImage;
+  std::string name;
+  std::string description;
+  ImageDefinition image;             // kind image
+  std::vector<NodeDefinition> nodes; // kind deployment, in file order
+  std::string source;                // "FILE" for error messages
+  int parent_line = 0;
+
+  bool is_reference() const { return kind == ModuleKind::kImage && image.parent.empty(); }
+  const NodeDefinition* node(const std::string& name) const;
+  // The module's content as a Value, in a fixed order: what versions compare.
+  Value canonical() const;
+};
+
+// Parses and checks one module document. Errors read "SOURCE:LINE: what".
+Result<Module> parse_module(const std::string& text, const std::string& source);
+
+// Module names: segments of [a-z0-9][a-z0-9._-]* joined by '/'.
+bool valid_module_name(const std::string& name);
+// Node names: [a-z][a-z0-9_-]* (no dots: "web.2" names an instance).
+bool valid_node_name(const std::string& name);
+// Parameter names: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters.
+bool valid_parameter_name(const std::string& name);
+
+// Splits "NAME@N" into name and version (0 for none). False when malformed.
+bool split_reference(const std::string& reference, std::string* name, int64_t* version);
+
+}  // namespace slipway::controller
