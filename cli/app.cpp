@@ -35,6 +35,10 @@ int slipway_main(int argc, char** argv) {
 
   Outcome outcome;
   add_status_commands(app, session, outcome);
+  add_module_commands(app, session, outcome);
+  add_deploy_commands(app, session, outcome);
+  add_param_commands(app, session, outcome);
+  add_log_commands(app, session, outcome);
   add_agent_commands(app, session, outcome);
 
   try {

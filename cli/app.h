@@ -38,6 +38,10 @@ struct Outcome {
 
 void add_status_commands(CLI::App& app, Session& session, Outcome& outcome);
 void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_module_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_param_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_log_commands(CLI::App& app, Session& session, Outcome& outcome);
 
 int slipway_main(int argc, char** argv);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 namespace slipway::cli {
 namespace {
@@ -48,6 +49,20 @@ std::string human_duration(int64_t ms) {
   else std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400), static_cast<long long>(s % 86400 / 3600));
   return buf;
 }
+
+namespace {
+std::string format_time(int64_t unix_ms, const char* format) {
+  time_t seconds = static_cast<time_t>(unix_ms / 1000);
+  tm local{};
+  localtime_r(&seconds, &local);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &local);
+  return buf;
+}
+}  // namespace
+
+std::string local_time(int64_t unix_ms) { return unix_ms > 0 ? format_time(unix_ms, "%Y-%m-%d %H:%M:%S") : "-"; }
+std::string clock_time(int64_t unix_ms) { return unix_ms > 0 ? format_time(unix_ms, "%H:%M:%S") : "-"; }
 
 std::string human_bytes(int64_t bytes) {
   char buf[32];

@@ -22,6 +22,11 @@ class Table {
 
 // "3s", "4m12s", "2h05m", "3d04h".
 std::string human_duration(int64_t ms);
+// "2026-11-21 10:03:04" in local time, from Unix milliseconds.
+std::string local_time(int64_t unix_ms);
+// "10:03:04" in local time.
+std::string clock_time(int64_t unix_ms);
+
 // "12 B", "3.4 KiB", "5.0 MiB".
 std::string human_bytes(int64_t bytes);
 

@@ -80,7 +80,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         source, root, "the configuration",
         {"data-dir", "control-socket", "control-group", "admin-group", "agent-endpoint",
          "log-level", "heartbeat-interval", "heartbeat-timeout", "deployment-timeout",
-         "default-cloud", "clouds"}));
+         "provisioning-timeout", "agent-binary", "images-dir", "default-cloud", "clouds"}));
     auto str = [&](const char* key, std::string* out) -> Status {
       if (!root[key]) return ok_status();
       SLIPWAY_ASSIGN_OR_RETURN(*out, yaml::get_string(source, root[key], key));
@@ -102,6 +102,9 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     SLIPWAY_RETURN_IF_ERROR(dur("heartbeat-interval", &config.heartbeat_interval));
     SLIPWAY_RETURN_IF_ERROR(dur("heartbeat-timeout", &config.heartbeat_timeout));
     SLIPWAY_RETURN_IF_ERROR(dur("deployment-timeout", &config.deployment_timeout));
+    SLIPWAY_RETURN_IF_ERROR(dur("provisioning-timeout", &config.provisioning_timeout));
+    SLIPWAY_RETURN_IF_ERROR(str("agent-binary", &config.agent_binary));
+    SLIPWAY_RETURN_IF_ERROR(str("images-dir", &config.images_dir));
     if (root["log-level"]) {
       SLIPWAY_ASSIGN_OR_RETURN(std::string level, yaml::get_string(source, root["log-level"], "log-level"));
       if (!log::parse_level(level, &config.log_level)) {

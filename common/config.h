@@ -32,6 +32,10 @@ struct Config {
   Millis heartbeat_interval{5000};
   Millis heartbeat_timeout{30000};
   Millis deployment_timeout{3600 * 1000};
+  // How long a launched machine's agent has to call back.
+  Millis provisioning_timeout{600 * 1000};
+  std::string agent_binary;  // "" to look next to slipwayd, then in the usual places
+  std::string images_dir;    // "" for DATA_DIR/images
   std::string default_cloud = "local";
   std::vector<CloudConfig> clouds;  // "local" is always there unless configured away
   std::string source;               // the file it came from, or "" for defaults

@@ -244,6 +244,16 @@ Result<Value> Value::unpack(std::string_view bytes) {
   return from_object(handle.get());
 }
 
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t len = utf8_sequence(text.substr(i));
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   size_t i = 0;

@@ -77,6 +77,9 @@ class Value {
   std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object> data_;
 };
 
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates).
+bool is_valid_utf8(std::string_view text);
+
 // Appends `text` to `out` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view text);
 

@@ -28,7 +28,7 @@ Status check_keys(const std::string& source, const YAML::Node& node, const std::
     if (!name.IsScalar()) return error_at(source, name, what + " has a key that is not a name");
     const std::string key = name.Scalar();
     bool known = false;
-    for (const char* name : allowed) known = known || key == name;
+    for (const char* allowed_key : allowed) known = known || key == allowed_key;
     if (!known) return error_at(source, name, "unknown key \"" + key + "\" in " + what);
   }
   return ok_status();

@@ -18,6 +18,7 @@ AgentConnection& AgentDirectory::hello(const std::string& public_key, const Agen
                                        const std::string& routing_id, int64_t now_wall,
                                        int64_t now_steady) {
   AgentConnection& c = agents_[public_key];
+  by_identity_[identity.display()] = public_key;
   c.public_key = public_key;
   c.identity = identity;
   c.routing_id = routing_id;
@@ -43,11 +44,20 @@ AgentConnection* AgentDirectory::find(const std::string& public_key) {
   return it == agents_.end() ? nullptr : &it->second;
 }
 
+void AgentDirectory::expect(const std::string& public_key, const AgentIdentity& identity,
+                            int64_t now_steady) {
+  if (agents_.count(public_key)) return;
+  AgentConnection& c = agents_[public_key];
+  by_identity_[identity.display()] = public_key;
+  c.public_key = public_key;
+  c.identity = identity;
+  c.connected = true;
+  c.last_seen_steady = now_steady;
+}
+
 AgentConnection* AgentDirectory::find(const AgentIdentity& identity) {
-  for (auto& [key, c] : agents_) {
-    if (c.identity == identity) return &c;
-  }
-  return nullptr;
+  auto it = by_identity_.find(identity.display());
+  return it == by_identity_.end() ? nullptr : find(it->second);
 }
 
 std::vector<std::string> AgentDirectory::expire(int64_t now_wall, int64_t now_steady,
@@ -63,7 +73,13 @@ std::vector<std::string> AgentDirectory::expire(int64_t now_wall, int64_t now_st
   return lost;
 }
 
-void AgentDirectory::drop(const std::string& public_key) { agents_.erase(public_key); }
+void AgentDirectory::drop(const std::string& public_key) {
+  auto it = agents_.find(public_key);
+  if (it == agents_.end()) return;
+  auto index = by_identity_.find(it->second.identity.display());
+  if (index != by_identity_.end() && index->second == public_key) by_identity_.erase(index);
+  agents_.erase(it);
+}
 
 size_t AgentDirectory::connected() const {
   size_t n = 0;

@@ -38,6 +38,10 @@ class AgentDirectory {
   AgentConnection* seen(const std::string& public_key, const std::string& routing_id,
                         int64_t now_steady);
 
+  // After a restart: an agent that was connected is given the heartbeat
+  // timeout to come back before it counts as lost.
+  void expect(const std::string& public_key, const AgentIdentity& identity, int64_t now_steady);
+
   AgentConnection* find(const std::string& public_key);
   AgentConnection* find(const AgentIdentity& identity);
 
@@ -52,6 +56,7 @@ class AgentDirectory {
 
  private:
   std::map<std::string, AgentConnection> agents_;  // by public key
+  std::map<std::string, std::string> by_identity_;  // display() -> public key
 };
 
 }  // namespace slipway::controller

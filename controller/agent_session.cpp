@@ -1,5 +1,5 @@
 // The controller's side of the agent protocol: hello, heartbeats, liveness,
-// and keys admitted or revoked.
+// keys admitted or revoked, and the engine's link to agents.
 #include <variant>
 
 #include "common/log.h"
@@ -26,22 +26,28 @@ void Controller::on_agent_frame(AgentFrame&& frame) {
     return;
   }
   if (std::holds_alternative<proto::Heartbeat>(frame.message)) return;
-  LOG_DEBUG("agent %s sent %s", identity->display().c_str(),
-            std::string(proto::type_name(frame.message)).c_str());
+  if (!identity->deployment.empty()) engine_->on_message(*identity, frame.message);
 }
 
 void Controller::on_hello(const AgentFrame& frame, const AgentIdentity& identity,
                           const proto::Hello& hello) {
-  AgentConnection* before = agents_.find(frame.public_key);
-  bool reconnect = before != nullptr;
+  proto::Welcome welcome;
+  if (identity.deployment.empty()) {
+    welcome.instance = identity.instance;
+    welcome.heartbeat_ms = config_.heartbeat_interval.count();
+  } else {
+    auto from_engine = engine_->on_hello(identity, hello, frame.peer_address);
+    if (!from_engine) {
+      endpoint_->send(frame.routing_id, proto::Goodbye{"deployment " + identity.deployment + " is over"});
+      return;
+    }
+    welcome = std::move(*from_engine);
+  }
+  bool reconnect = agents_.find(frame.public_key) != nullptr;
   AgentConnection& c =
       agents_.hello(frame.public_key, identity, frame.routing_id, clock_.wall_ms(), clock_.steady_ms());
   c.agent_version = hello.agent_version;
   c.peer_address = frame.peer_address;
-  proto::Welcome welcome;
-  welcome.instance = identity.instance;
-  welcome.deployment = identity.deployment;
-  welcome.heartbeat_ms = config_.heartbeat_interval.count();
   endpoint_->send(frame.routing_id, welcome);
   events_->record(identity.deployment, "agent.connected",
                   "agent " + identity.display() + (reconnect ? " reconnected" : " connected") +
@@ -53,7 +59,7 @@ void Controller::send_heartbeats() {
   if (now - last_heartbeat_sent_ < config_.heartbeat_interval.count()) return;
   last_heartbeat_sent_ = now;
   for (const auto& [key, c] : agents_.all()) {
-    if (c.connected) endpoint_->send(c.routing_id, proto::Heartbeat{});
+    if (c.connected && !c.routing_id.empty()) endpoint_->send(c.routing_id, proto::Heartbeat{});
   }
 }
 
@@ -61,24 +67,39 @@ void Controller::check_liveness() {
   auto lost = agents_.expire(clock_.wall_ms(), clock_.steady_ms(), config_.heartbeat_timeout.count());
   for (const auto& key : lost) {
     const AgentConnection* c = agents_.find(key);
-    events_->record(c->identity.deployment, "agent.lost",
-                    "agent " + c->identity.display() + " is lost: silent for more than " +
+    AgentIdentity identity = c->identity;
+    events_->record(identity.deployment, "agent.lost",
+                    "agent " + identity.display() + " is lost: silent for more than " +
                         std::to_string(config_.heartbeat_timeout.count() / 1000.0).substr(0, 4) + " s");
+    if (!identity.deployment.empty()) engine_->on_agent_lost(identity);
   }
 }
 
-Status Controller::admit_key(const std::string& public_key, const AgentIdentity& identity) {
+bool Controller::send(const AgentIdentity& identity, const proto::ControllerMessage& message) {
+  AgentConnection* c = agents_.find(identity);
+  if (c == nullptr || !c->connected || c->routing_id.empty()) return false;
+  return endpoint_->send(c->routing_id, message);
+}
+
+Status Controller::admit(const std::string& public_key, const AgentIdentity& identity) {
   SLIPWAY_RETURN_IF_ERROR(key_store_->add(public_key, identity, clock_.wall_ms()));
   key_registry_.admit(public_key, identity);
   return ok_status();
 }
 
-void Controller::revoke_key(const std::string& public_key, const std::string& reason) {
+void Controller::revoke(const std::string& public_key, const std::string& reason) {
+  Status revoked = key_store_->revoke_key(public_key);
+  if (!revoked.ok()) LOG_ERROR("cannot revoke a key in the store: %s", revoked.error().message().c_str());
+  drop_agent(public_key, reason);
+}
+
+void Controller::drop_agent(const std::string& public_key, const std::string& reason) {
   key_registry_.revoke(public_key);
   if (AgentConnection* c = agents_.find(public_key)) {
-    if (c->connected) endpoint_->send(c->routing_id, proto::Goodbye{reason});
-    events_->record(c->identity.deployment, "agent.dropped",
-                    "agent " + c->identity.display() + " dropped: " + reason);
+    if (c->connected && !c->routing_id.empty()) endpoint_->send(c->routing_id, proto::Goodbye{reason});
+    if (c->identity.deployment.empty()) {
+      events_->record("", "agent.dropped", "agent " + c->identity.display() + " dropped: " + reason);
+    }
     agents_.drop(public_key);
   }
 }

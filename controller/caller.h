@@ -30,4 +30,7 @@ struct Caller {
   }
 };
 
+// Resolves a group name to its gid; false when there is no such group.
+bool lookup_group(const std::string& name, gid_t* gid);
+
 }  // namespace slipway::controller

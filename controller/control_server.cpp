@@ -20,17 +20,6 @@ namespace slipway::controller {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
-bool lookup_group(const std::string& name, gid_t* gid) {
-  group entry{};
-  group* found = nullptr;
-  std::vector<char> buffer(16384);
-  if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
-    return false;
-  }
-  *gid = found->gr_gid;
-  return true;
-}
-
 // One client connection. Requests are answered in order, one at a time.
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:

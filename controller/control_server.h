@@ -79,7 +79,4 @@ class ControlServer {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// Resolves a group name to its gid; false when there is no such group.
-bool lookup_group(const std::string& name, gid_t* gid);
-
 }  // namespace slipway::controller

@@ -6,9 +6,12 @@
 
 #include <csignal>
 
+#include <climits>
+
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "controller/provisioner.h"
 
 namespace slipway::controller {
 
@@ -71,11 +74,16 @@ Status Controller::start() {
   SLIPWAY_RETURN_IF_ERROR(endpoint_->start(config_.agent_endpoint, keys_,
                                            [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
 
+  SLIPWAY_RETURN_IF_ERROR(start_deployments());
+
   control_ = std::make_unique<ControlServer>(io_);
   gid_t admin_gid;
   if (lookup_group(config_.admin_group, &admin_gid)) control_->set_admin_gid(admin_gid);
   register_status_ops();
   register_agent_ops();
+  register_module_ops();
+  register_deployment_ops();
+  register_watch_ops();
   SLIPWAY_RETURN_IF_ERROR(control_->start(config_.control_socket, config_.control_group));
 
   signals_.add(SIGTERM);
@@ -103,6 +111,7 @@ Status Controller::run() {
 
 void Controller::shut_down() {
   if (control_) control_->stop();
+  if (provisioner_) provisioner_->stop();
   if (endpoint_) endpoint_->stop();
   if (zap_) zap_->stop();
   tick_timer_.cancel();
@@ -132,6 +141,9 @@ void Controller::reload_configuration() {
     log::set_level(config_.log_level);
     return;
   }
+  if (provisioner_) {
+    provisioner_->add_clouds(config_, connector_environment());  // new clouds only
+  }
   if (config_.agent_endpoint != old.agent_endpoint || config_.control_socket != old.control_socket ||
       config_.data_dir != old.data_dir) {
     LOG_WARN("SIGHUP: endpoint, control socket and data directory changes take effect at restart");
@@ -155,6 +167,78 @@ void Controller::schedule_tick() {
 void Controller::tick() {
   send_heartbeats();
   check_liveness();
+  if (engine_) engine_->tick();
+}
+
+std::string Controller::find_agent_binary() const {
+  if (!config_.agent_binary.empty()) return config_.agent_binary;
+  if (const char* from_env = std::getenv("SLIPWAY_AGENT_BINARY")) return from_env;
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    std::string dir = fs::dirname(self);
+    // Installed side by side, or the build tree (build/controller, build/agent).
+    for (const std::string& candidate : {dir + "/slipway-agent", dir + "/../agent/slipway-agent"}) {
+      if (fs::exists(candidate)) return candidate;
+    }
+  }
+  for (const char* candidate : {"/usr/sbin/slipway-agent", SLIPWAY_LIBEXEC_DIR "/slipway-agent"}) {
+    if (fs::exists(candidate)) return candidate;
+  }
+  return "/usr/sbin/slipway-agent";
+}
+
+connectors::ConnectorEnvironment Controller::connector_environment() const {
+  connectors::ConnectorEnvironment environment;
+  environment.state_dir = config_.data_dir + "/clouds";
+  environment.agent_path = find_agent_binary();
+  environment.images_dir = config_.images_dir.empty() ? config_.data_dir + "/images" : config_.images_dir;
+  environment.agent_port = endpoint_->port();
+  return environment;
+}
+
+Status Controller::start_deployments() {
+  catalog_ = std::make_unique<Catalog>(*store_, clock_);
+  SLIPWAY_RETURN_IF_ERROR(install_builtin_modules());
+
+  connectors::register_builtin_connectors(connector_types_);
+  provisioner_ = std::make_unique<ConnectorProvisioner>(io_, connector_types_, keys_.public_key,
+                                                        endpoint_->port());
+  EngineSettings settings;
+  settings.heartbeat_ms = config_.heartbeat_interval.count();
+  settings.heartbeat_timeout_ms = config_.heartbeat_timeout.count();
+  settings.provisioning_timeout_ms = config_.provisioning_timeout.count();
+  AgentLink& agent_link = *this;
+  KeyKeeper& key_keeper = *this;
+  engine_ = std::make_unique<DeploymentEngine>(*store_, clock_, *events_, agent_link, *provisioner_,
+                                               key_keeper, settings);
+  provisioner_->set_answers(
+      [this](const std::string& d, const std::string& i, const Result<connectors::Machine>& m) {
+        engine_->on_launched(d, i, m);
+      },
+      [this](const std::string& d, const std::string& i, const Status& s) {
+        engine_->on_terminated(d, i, s);
+      });
+  provisioner_->add_clouds(config_, connector_environment());
+
+  SLIPWAY_RETURN_IF_ERROR(engine_->start());
+  // Agents that were connected before a restart get the heartbeat timeout
+  // to come back.
+  int64_t now = clock_.steady_ms();
+  SLIPWAY_ASSIGN_OR_RETURN(auto live_keys, key_store_->live_keys());
+  for (const auto& key : live_keys) {
+    if (key.identity.deployment.empty()) continue;
+    const Deployment* d = engine_->active(key.identity.deployment);
+    if (d == nullptr) continue;
+    auto it = d->instances.find(key.identity.instance);
+    if (it != d->instances.end() && it->second.status == InstanceStatus::kRunning &&
+        it->second.public_key == key.public_key) {
+      agents_.expect(key.public_key, key.identity, now);
+    }
+  }
+  provisioner_->reap(engine_->machines_in_use());
+  return ok_status();
 }
 
 }  // namespace slipway::controller

@@ -17,8 +17,11 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "controller/agent_directory.h"
+#include "connectors/connector.h"
 #include "controller/agent_endpoint.h"
+#include "controller/catalog.h"
 #include "controller/control_server.h"
+#include "controller/deployment_engine.h"
 #include "controller/event_log.h"
 #include "controller/key_registry.h"
 #include "controller/store.h"
@@ -35,7 +38,9 @@ struct ControllerOptions {
   std::optional<log::Level> log_level;
 };
 
-class Controller {
+class ConnectorProvisioner;
+
+class Controller final : private AgentLink, private KeyKeeper {
  public:
   explicit Controller(ControllerOptions options);
   ~Controller();
@@ -60,12 +65,24 @@ class Controller {
   void on_hello(const AgentFrame& frame, const AgentIdentity& identity, const proto::Hello& hello);
   void send_heartbeats();
   void check_liveness();
-  Status admit_key(const std::string& public_key, const AgentIdentity& identity);
-  void revoke_key(const std::string& public_key, const std::string& reason);
+  void drop_agent(const std::string& public_key, const std::string& reason);
+
+  // AgentLink and KeyKeeper, for the deployment engine.
+  bool send(const AgentIdentity& identity, const proto::ControllerMessage& message) override;
+  Status admit(const std::string& public_key, const AgentIdentity& identity) override;
+  void revoke(const std::string& public_key, const std::string& reason) override;
+
+  Status start_deployments();
+  Status install_builtin_modules();
+  std::string find_agent_binary() const;
+  connectors::ConnectorEnvironment connector_environment() const;
 
   // The control side: ops are registered by area (ops_*.cpp).
   void register_status_ops();
   void register_agent_ops();
+  void register_module_ops();
+  void register_deployment_ops();
+  void register_watch_ops();
   Value status_value();
   std::string advertised_endpoint(const std::string& host) const;
 
@@ -86,6 +103,10 @@ class Controller {
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<AgentEndpoint> endpoint_;
   std::unique_ptr<ControlServer> control_;
+  connectors::ConnectorRegistry connector_types_;
+  std::unique_ptr<ConnectorProvisioner> provisioner_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<DeploymentEngine> engine_;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer tick_timer_{io_};
   int64_t last_heartbeat_sent_ = 0;

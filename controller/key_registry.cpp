@@ -53,6 +53,12 @@ Result<std::string> AgentKeyStore::revoke(const AgentIdentity& identity) {
   return key;
 }
 
+Status AgentKeyStore::revoke_key(const std::string& public_key) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto update,
+                           store_.db().prepare("UPDATE agent_keys SET revoked=1 WHERE public_key=?"));
+  return update.bind(1, public_key).run();
+}
+
 Result<std::vector<std::string>> AgentKeyStore::revoke_deployment(const std::string& deployment) {
   std::vector<std::string> keys;
   SLIPWAY_ASSIGN_OR_RETURN(auto find, store_.db().prepare(

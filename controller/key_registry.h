@@ -57,6 +57,8 @@ class AgentKeyStore {
   Status add(const std::string& public_key, const AgentIdentity& identity, int64_t now_ms);
   // Revokes the live key of `identity`; kNotFound when there is none.
   Result<std::string> revoke(const AgentIdentity& identity);
+  // Revokes one key; succeeds when it is already revoked or unknown.
+  Status revoke_key(const std::string& public_key);
   // Revokes every live key of a deployment; returns them.
   Result<std::vector<std::string>> revoke_deployment(const std::string& deployment);
   Result<std::vector<StoredKey>> live_keys();

@@ -302,9 +302,9 @@ class Parser {
 
 }  // namespace
 
-const NodeDefinition* Module::node(const std::string& name) const {
+const NodeDefinition* Module::node(const std::string& node_name) const {
   for (const auto& n : nodes) {
-    if (n.name == name) return &n;
+    if (n.name == node_name) return &n;
   }
   return nullptr;
 }

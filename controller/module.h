@@ -76,7 +76,7 @@ struct Module {
   int parent_line = 0;
 
   bool is_reference() const { return kind == ModuleKind::kImage && image.parent.empty(); }
-  const NodeDefinition* node(const std::string& name) const;
+  const NodeDefinition* node(const std::string& node_name) const;
   // The module's content as a Value, in a fixed order: what versions compare.
   Value canonical() const;
 };

@@ -4,6 +4,7 @@
 #include "common/context.h"
 #include "common/version.h"
 #include "controller/controller.h"
+#include "controller/provisioner.h"
 
 namespace slipway::controller {
 
@@ -39,7 +40,12 @@ Value Controller::status_value() {
     clouds.push(Value::object()
                     .set("name", cloud.name)
                     .set("connector", cloud.connector)
-                    .set("default", cloud.name == config_.default_cloud));
+                    .set("default", cloud.name == config_.default_cloud)
+                    .set("state", provisioner_->cloud_state(cloud.name)));
+  }
+  Value deployments = Value::object();
+  if (auto counts = engine_->counts(); counts.ok()) {
+    for (const auto& [state, count] : *counts) deployments.set(state, count);
   }
   return Value::object()
       .set("version", SLIPWAY_VERSION)
@@ -50,7 +56,7 @@ Value Controller::status_value() {
       .set("controller_key", keys_.public_key)
       .set("agents_connected", static_cast<int64_t>(agents_.connected()))
       .set("agents", std::move(agents))
-      .set("deployments", Value::object())
+      .set("deployments", std::move(deployments))
       .set("clouds", std::move(clouds));
 }
 
@@ -73,7 +79,7 @@ void Controller::register_agent_ops() {
     std::string host = request["host"].as_string("127.0.0.1");
     auto keys = crypto::generate_keypair();
     if (!keys.ok()) return reply.fail(keys.error());
-    Status admitted = admit_key(keys->public_key, AgentIdentity{"", name});
+    Status admitted = admit(keys->public_key, AgentIdentity{"", name});
     if (!admitted.ok()) return reply.fail(admitted.error());
     Contextualization context{advertised_endpoint(host), keys_.public_key, keys->public_key,
                               keys->secret_key, "", name};
@@ -88,7 +94,7 @@ void Controller::register_agent_ops() {
     const std::string& name = request["name"].str();
     auto revoked = key_store_->revoke(AgentIdentity{"", name});
     if (!revoked.ok()) return reply.fail(revoked.error());
-    revoke_key(*revoked, "its key was revoked by " + caller.user);
+    drop_agent(*revoked, "its key was revoked by " + caller.user);
     events_->record("", "agent.revoked", "agent " + name + " revoked by " + caller.user);
     reply.ok(Value::object().set("name", name));
   });

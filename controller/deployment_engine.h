@@ -1,0 +1,197 @@
+// The deployment state machine (SPEC section 3) with its runtime parameters
+// and barriers (section 4).
+//
+// A deployment leaves a state only when every live instance has reported
+// that it completed it: Initializing -> Provisioning -> Executing ->
+// SendingReports -> Ready -> Finalizing -> Done | Aborted | Cancelled. The
+// abort flag sends a run on to SendingReports at once, so reports still
+// arrive; the keep-running policy decides what happens in Ready.
+//
+// The engine touches the outside world only through the interfaces below
+// (clock, provisioner, agent link, key keeper) and the store, so its tests
+// drive it without sockets, machines or sleeps.
+//
+// Not thread-safe: the controller's event loop calls every method.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/protocol.h"
+#include "common/status.h"
+#include "connectors/connector.h"
+#include "controller/barriers.h"
+#include "controller/caller.h"
+#include "controller/deployment.h"
+#include "controller/event_log.h"
+#include "controller/key_registry.h"
+#include "controller/log_store.h"
+#include "controller/parameters.h"
+#include "controller/planner.h"
+
+namespace slipway::controller {
+
+// Messages to agents.
+class AgentLink {
+ public:
+  virtual ~AgentLink() = default;
+  // Sends to the agent of `identity` when it is connected; false otherwise
+  // (it gets the news in its next welcome).
+  virtual bool send(const AgentIdentity& identity, const proto::ControllerMessage& message) = 0;
+};
+
+struct LaunchOrder {
+  std::string cloud;
+  connectors::MachineSpec spec;  // the provisioner fills in context.endpoint and server_key
+};
+
+struct TerminateOrder {
+  std::string instance;
+  std::string cloud;
+  std::string machine_id;
+};
+
+// Machines, through the connectors. Answers come back later, on the event
+// loop, through on_launched() and on_terminated().
+class Provisioner {
+ public:
+  virtual ~Provisioner() = default;
+  virtual void launch(const std::string& deployment, std::vector<LaunchOrder> orders) = 0;
+  virtual void terminate(const std::string& deployment, std::vector<TerminateOrder> orders) = 0;
+};
+
+// Agent keys: admitted when an instance is made, revoked when its
+// deployment ends or it is dropped.
+class KeyKeeper {
+ public:
+  virtual ~KeyKeeper() = default;
+  virtual Status admit(const std::string& public_key, const AgentIdentity& identity) = 0;
+  virtual void revoke(const std::string& public_key, const std::string& reason) = 0;
+};
+
+struct EngineSettings {
+  int64_t heartbeat_ms = 5000;
+  int64_t heartbeat_timeout_ms = 30000;
+  int64_t provisioning_timeout_ms = 600000;
+};
+
+// Something a watcher (deploy --wait, logs -f) may want to show.
+struct EngineNotice {
+  enum class Kind { kState, kInstance, kLog };
+  Kind kind;
+  std::string deployment;
+  std::string instance;
+};
+
+class DeploymentEngine {
+ public:
+  DeploymentEngine(Store& store, const Clock& clock, EventLog& events, AgentLink& agents,
+                   Provisioner& provisioner, KeyKeeper& keys, EngineSettings settings);
+  ~DeploymentEngine();
+
+  // Loads the deployments that were running, so they carry on when their
+  // agents reconnect; re-issues what was in flight.
+  Status start();
+
+  // ------------------------------------------------------------ users
+  // Creates a deployment of `plan` and starts provisioning it; returns its id.
+  Result<std::string> create(const Caller& caller, const DeploymentPlan& plan);
+  Status abort(const Caller& caller, const std::string& id, const std::string& reason);
+  Status terminate(const Caller& caller, const std::string& id);
+  // A copy of a deployment the caller may see (kNotFound otherwise).
+  Result<Deployment> find(const Caller& caller, const std::string& id);
+  // The live copy of an active deployment, or nullptr.
+  const Deployment* active(const std::string& id) const;
+  Result<std::vector<Deployment>> list(const Caller& caller);
+  // Number of deployments in each state, for `slipway status`.
+  Result<std::map<std::string, int64_t>> counts();
+  // Sets a parameter from outside (`slipway set`).
+  Status set_parameter(const Caller& caller, const std::string& id, const std::string& key,
+                       const std::string& value);
+  // The machine ids of every instance of an active deployment, by cloud:
+  // what must survive a reap after a restart.
+  std::map<std::string, std::set<std::string>> machines_in_use() const;
+
+  ParameterStore& parameters() { return parameters_; }
+  LogStore& logs() { return logs_; }
+
+  // ------------------------------------------------------------ agents
+  // Who the agent is and what it is to do; nullopt when its deployment is
+  // over (it gets a goodbye).
+  std::optional<proto::Welcome> on_hello(const AgentIdentity& who, const proto::Hello& hello,
+                                         const std::string& peer_address);
+  void on_message(const AgentIdentity& who, const proto::AgentMessage& message);
+  // Its agent was silent for longer than the heartbeat timeout.
+  void on_agent_lost(const AgentIdentity& who);
+
+  // ------------------------------------------------------------ machines
+  void on_launched(const std::string& deployment, const std::string& instance,
+                   const Result<connectors::Machine>& machine);
+  void on_terminated(const std::string& deployment, const std::string& instance, const Status& status);
+
+  // Deadlines: deployment and provisioning timeouts, waits.
+  void tick();
+
+  int subscribe(std::function<void(const EngineNotice&)> watcher);
+  void unsubscribe(int id);
+
+ private:
+  Deployment* find_active(const std::string& id);
+  Instance* instance_of(Deployment& d, const std::string& name);
+  bool may_act(const Caller& caller, const Deployment& d) const;
+
+  void enter_state(Deployment& d, DeploymentState state);
+  void advance(Deployment& d);
+  void raise_abort(Deployment& d, const std::string& reason);
+  void launch(Deployment& d, const std::vector<std::string>& instances);
+  void start_finalizing(Deployment& d);
+  void finish(Deployment& d);
+  void fail_instance(Deployment& d, Instance& instance, const std::string& reason);
+  void refresh_node_parameters(Deployment& d, const std::string& node);
+  void broadcast_state(const Deployment& d);
+  void save(const Deployment& d);
+  void save(const Deployment& d, const Instance& instance);
+  void notify(EngineNotice::Kind kind, const std::string& deployment, const std::string& instance = "");
+  void reply(const AgentIdentity& who, uint64_t id, const Result<std::string>& result,
+             std::vector<std::string> values = {});
+  int64_t deadline(int64_t timeout_ms) const;
+
+  // Agent requests (engine_agents.cpp).
+  void on_get(Deployment& d, const AgentIdentity& who, const proto::Get& get);
+  void on_get_all(Deployment& d, const AgentIdentity& who, const proto::GetAll& get);
+  void on_set(Deployment& d, const AgentIdentity& who, const proto::Set& set);
+  void on_barrier(Deployment& d, const AgentIdentity& who, const proto::Barrier& barrier);
+  void on_abort(Deployment& d, const AgentIdentity& who, const proto::Abort& abort);
+  void on_step_done(Deployment& d, Instance& instance, const proto::StepDone& done);
+  void on_state_done(Deployment& d, Instance& instance, const proto::StateDone& done);
+  void on_log(Deployment& d, Instance& instance, const proto::Log& log);
+  void on_report(Deployment& d, const AgentIdentity& who, const proto::ReportChunk& chunk);
+  // A key the agent may read: its deployment's, naming an existing node/instance.
+  Result<std::string> readable_key(const Deployment& d, const std::string& key, const std::string& self);
+
+  Store& store_;
+  const Clock& clock_;
+  EventLog& events_;
+  AgentLink& agents_;
+  Provisioner& provisioner_;
+  KeyKeeper& keys_;
+  EngineSettings settings_;
+  DeploymentStore deployments_;
+  ParameterStore parameters_;
+  BarrierBook barriers_;
+  LogStore logs_;
+  std::map<std::string, Deployment> active_;
+  std::map<int, std::function<void(const EngineNotice&)>> watchers_;
+  int next_watcher_ = 1;
+  // Per deployment, launches not answered yet: finalizing waits for them.
+  std::map<std::string, std::set<std::string>> launching_;
+  std::map<std::string, std::set<std::string>> terminating_;
+};
+
+}  // namespace slipway::controller

@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+
+#include "controller/module.h"
+
+using namespace slipway;
+using namespace slipway::controller;
+
+namespace {
+std::string error_of(const std::string& yaml) {
+  auto m = parse_module(yaml, "m.yaml");
+  REQUIRE_FALSE(m.ok());
+  return m.error().message();
+}
+}  // namespace
+
+TEST_CASE("an image module is parsed with everything SPEC section 2 allows", "[module]") {
+  auto m = parse_module(R"(kind: image
+name: examples/lamp/db
+description: MariaDB
+parent: base/debian-12@2
+packages: [mariadb-server, curl]
+scripts:
+  pre-install: echo pre
+  deployment: |
+    ss-set ready true
+parameters:
+  inputs:  {db_name: {default: app}, admin: {}}
+  outputs: [port, user, password, ready]
+resources: {cpus: 2, memory_mb: 1024, disk_gb: 8}
+)", "db.yaml");
+  REQUIRE(m.ok());
+  CHECK(m->kind == ModuleKind::kImage);
+  CHECK(m->image.parent == "base/debian-12@2");
+  CHECK(m->image.packages == std::vector<std::string>{"mariadb-server", "curl"});
+  CHECK(m->image.scripts.at("deployment") == "ss-set ready true\n");
+  REQUIRE(m->image.inputs.size() == 2);
+  CHECK(*m->image.inputs[0].default_value == "app");
+  CHECK_FALSE(m->image.inputs[1].default_value.has_value());
+  CHECK(m->image.outputs.size() == 4);
+  CHECK(*m->image.memory_mb == 1024);
+}
+
+TEST_CASE("a deployment module maps inputs to outputs and quoted literals", "[module]") {
+  auto m = parse_module(R"(kind: deployment
+name: examples/lamp
+nodes:
+  db:
+    image: examples/lamp/db
+  web:
+    image: examples/lamp/web
+    multiplicity: 2
+    cloud: local
+    max-provisioning-failures: 1
+    inputs:
+      db_host: db:hostname
+      db_port: db.1:port
+      title: "'Hello LAMP'"
+)", "lamp.yaml");
+  REQUIRE(m.ok());
+  const NodeDefinition* web = m->node("web");
+  REQUIRE(web != nullptr);
+  CHECK(web->multiplicity == 2);
+  CHECK(web->max_provisioning_failures == 1);
+  CHECK(web->inputs.at("db_host").node == "db");
+  CHECK(web->inputs.at("db_host").parameter == "hostname");
+  CHECK(web->inputs.at("db_port").instance == "1");
+  CHECK(web->inputs.at("title").literal);
+  CHECK(web->inputs.at("title").value == "Hello LAMP");
+}
+
+TEST_CASE("module errors name the file, the line and what is wrong", "[module]") {
+  CHECK(error_of("kind: image\nname: a/b\nparent: base/host\nflavour: x\n") ==
+        "m.yaml:4: unknown key \"flavour\" in an image module");
+  CHECK(error_of("kind: image\nname: a/b\nparent: base/host\npackages: curl\n") ==
+        "m.yaml:4: packages must be a list");
+  CHECK(error_of("kind: image\nname: a/b\nparent: base/host\nscripts:\n  deploy: x\n") ==
+        "m.yaml:5: unknown key \"deploy\" in scripts");
+  CHECK(error_of("kind: image\nname: Bad Name\n").find("m.yaml:2: \"Bad Name\" is not a module name") == 0);
+  CHECK(error_of("kind: machine\nname: a\n") == "m.yaml:1: kind must be image or deployment, not \"machine\"");
+  CHECK(error_of("name: a\n").find("has no kind") != std::string::npos);
+  CHECK(error_of("kind: image\nname: a/b\n").find("needs a reference") != std::string::npos);
+  CHECK(error_of("kind: image\nname: a/b\nreference: {local: {rootfs: host}}\n").find("needs a platform") !=
+        std::string::npos);
+  CHECK(error_of("kind: image\nname: a/b\nparent: a/b\n") == "m.yaml:3: an image cannot be its own parent");
+  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    multiplicity: lots\n") ==
+        "m.yaml:6: multiplicity must be an integer, not \"lots\"");
+  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    inputs:\n      t: Hello\n")
+            .find("m.yaml:7: input t: write a literal in single quotes") == 0);
+  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  Web:\n    image: w\n").find("is not a node name") !=
+        std::string::npos);
+  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  w:\n    image: w\n    multiplicity: 2\n"
+                 "    max-provisioning-failures: 2\n")
+            .find("less than the multiplicity") != std::string::npos);
+  CHECK(error_of("kind: image\nname: a/b\nparent: base/host\nparameters:\n  outputs: [hostname]\n") ==
+        "m.yaml:5: hostname is a built-in parameter");
+  CHECK(error_of("kind: image\nname: [a\n").find("m.yaml:") == 0);
+  CHECK(error_of(std::string(300 << 10, '#')).find("at most 256 KiB") != std::string::npos);
+}
+
+TEST_CASE("the canonical form ignores layout but not content", "[module]") {
+  auto a = parse_module("kind: image\nname: a/b\nparent: base/host\npackages: [x, y]\n", "a");
+  auto b = parse_module("# a comment\nkind: image\nname: a/b\nparent: base/host\npackages:\n  - x\n  - y\n", "b");
+  auto c = parse_module("kind: image\nname: a/b\nparent: base/host\npackages: [y, x]\n", "c");
+  CHECK(a->canonical() == b->canonical());
+  CHECK_FALSE(a->canonical() == c->canonical());
+}
+
+TEST_CASE("names and references are checked", "[module]") {
+  CHECK(valid_module_name("examples/lamp/db"));
+  CHECK_FALSE(valid_module_name("/x"));
+  CHECK_FALSE(valid_module_name("a//b"));
+  CHECK_FALSE(valid_module_name("A"));
+  std::string name;
+  int64_t version;
+  CHECK(split_reference("base/host@12", &name, &version));
+  CHECK(name == "base/host");
+  CHECK(version == 12);
+  CHECK_FALSE(split_reference("base/host@0", &name, &version));
+  CHECK_FALSE(split_reference("base/host@", &name, &version));
+  CHECK_FALSE(split_reference("base/host@x", &name, &version));
+  CHECK(valid_parameter_name("url.service"));
+  CHECK_FALSE(valid_parameter_name("a b"));
+  CHECK(valid_node_name("web-2"));
+  CHECK_FALSE(valid_node_name("web.2"));
+}
