@@ -30,9 +30,10 @@ int print_status(Session& session) {
   std::printf("deployments   %s\n", deployments.empty() ? "none" : deployments.c_str());
   std::string clouds;
   for (const auto& cloud : s["clouds"].items()) {
+    std::string state = cloud["state"].str();
     clouds += (clouds.empty() ? "" : ", ") + cloud["name"].str() +
               (cloud["name"].str() != cloud["connector"].str() ? " (" + cloud["connector"].str() + ")" : "") +
-              (cloud["default"].as_bool() ? " [default]" : "");
+              (cloud["default"].as_bool() ? " [default]" : "") + (state.empty() || state == "ready" ? "" : " " + state);
   }
   std::printf("clouds        %s\n", clouds.c_str());
   if (!s["agents"].items().empty()) {

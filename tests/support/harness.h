@@ -49,6 +49,9 @@ class Harness {
   // The state of agent `name` in `slipway status --json`, or "" when absent.
   std::string agent_state(const std::string& name);
 
+  // Gives slipwayd this configuration file (before start()).
+  void set_config(const std::string& path) { config_path_ = path; }
+
   const std::string& dir() const { return dir_.path(); }
   const std::string& socket() const { return socket_; }
   const std::string& log() const { return log_; }

@@ -1,0 +1,116 @@
+#include "support/deploy_harness.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "common/fs.h"
+#include "support/json.h"
+
+namespace slipway::test {
+
+namespace {
+
+std::string unique_suffix() {
+  // Distinct per test process and per harness within it.
+  static int counter = 0;
+  return std::to_string((::getpid() * 7 + counter++) % 200 + 20);
+}
+
+std::string config_for(const std::string& bridge, const std::string& subnet, const std::string& extra) {
+  return "heartbeat-interval: 500ms\n"
+         "heartbeat-timeout: 5s\n"
+         "provisioning-timeout: 60s\n"
+         "default-cloud: local\n"
+         "clouds:\n"
+         "  local: {bridge: " + bridge + ", subnet: " + subnet + "}\n"
+         "  process: {}\n" + extra;
+}
+
+}  // namespace
+
+bool can_run_machines() { return ::geteuid() == 0; }
+
+std::string source_dir() { return SLIPWAY_SOURCE_DIR; }
+
+DeployHarness::DeployHarness(const std::string& extra_config)
+    : Harness("", "tcp://0.0.0.0:*") {
+  std::string n = unique_suffix();
+  bridge_ = "slwe" + n;
+  subnet_prefix_ = "10.215." + n + ".";
+  std::string config = config_for(bridge_, subnet_prefix_ + "0/24", extra_config);
+  REQUIRE(fs::write_file_atomic(dir() + "/slipway.yaml", config, 0644).ok());
+  set_config(dir() + "/slipway.yaml");
+}
+
+void DeployHarness::push(const std::string& yaml) {
+  std::string path = dir() + "/module-" + std::to_string(files_++) + ".yaml";
+  REQUIRE(fs::write_file_atomic(path, yaml, 0644).ok());
+  Output out = cli({"module", "push", path});
+  INFO(out.err);
+  REQUIRE(out.status == 0);
+}
+
+void DeployHarness::push_source(const std::string& relative_dir) {
+  Output out = cli({"module", "push", source_dir() + "/" + relative_dir});
+  INFO(out.err);
+  REQUIRE(out.status == 0);
+}
+
+std::string DeployHarness::deploy(const std::vector<std::string>& args, Output* output) {
+  std::vector<std::string> argv = {"deploy"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Output out = cli(argv, "", 600000);
+  if (output) *output = out;
+  std::string id = out.out.substr(0, out.out.find('\n'));
+  INFO("deploy stderr:\n" << out.err);
+  REQUIRE(!id.empty());
+  return id;
+}
+
+std::string DeployHarness::param(const std::string& id, const std::string& key) {
+  Value params = cli_json({"params", id, key});
+  for (const auto& p : params.items()) {
+    if (p["key"].str() == key) return p["value"].str();
+  }
+  return "";
+}
+
+Value DeployHarness::show(const std::string& id) { return cli_json({"show", id}); }
+
+std::string DeployHarness::terminate_and_wait(const std::string& id) {
+  Output t = cli({"terminate", id});
+  INFO(t.err);
+  REQUIRE(t.status == 0);
+  cli({"wait", id, "--state", "Done", "--timeout", "120"});
+  return show(id)["state"].str();
+}
+
+std::vector<std::string> DeployHarness::leftovers() {
+  std::vector<std::string> found;
+  // Network devices on our bridge, and network namespaces the controller made.
+  Output links = run({"/sbin/ip", "-o", "link", "show", "master", bridge_});
+  if (!links.out.empty()) found.push_back("devices still on " + bridge_ + ": " + links.out);
+  // Mounts under the data directory.
+  std::ifstream mounts("/proc/mounts");
+  for (std::string line; std::getline(mounts, line);) {
+    if (line.find(dir()) != std::string::npos) found.push_back("mount: " + line);
+  }
+  // Processes still running from the data directory (launchers, agents of
+  // process machines), or in the network namespace of a machine.
+  if (DIR* proc = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(proc)) {
+      std::string pid = e->d_name;
+      if (pid.find_first_not_of("0123456789") != std::string::npos || std::to_string(::getpid()) == pid) continue;
+      std::string cmdline = read_text("/proc/" + pid + "/cmdline");
+      if (cmdline.find(dir() + "/data") != std::string::npos) found.push_back("process " + pid + ": " + cmdline);
+    }
+    ::closedir(proc);
+  }
+  return found;
+}
+
+}  // namespace slipway::test

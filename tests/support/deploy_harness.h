@@ -1,0 +1,50 @@
+// A Harness for end-to-end deployments: the real controller with a `local`
+// cloud on a bridge and subnet of its own (so tests never meet a running
+// slipwayd or each other), a `process` cloud, short heartbeats, and helpers
+// to push modules, deploy and read what the machines did.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/harness.h"
+
+namespace slipway::test {
+
+class DeployHarness : public Harness {
+ public:
+  explicit DeployHarness(const std::string& extra_config = "");
+
+  // Writes `yaml` to a file and pushes it; fails the test on error.
+  void push(const std::string& yaml);
+  // Pushes a directory of the source tree (examples/hello).
+  void push_source(const std::string& relative_dir);
+  // `slipway deploy ARGS`; returns the id (fails the test when there is none).
+  std::string deploy(const std::vector<std::string>& args, Output* output = nullptr);
+  // The value of a parameter, "" when unset.
+  std::string param(const std::string& id, const std::string& key);
+  Value show(const std::string& id);
+  // Terminates and waits for the final state; returns it.
+  std::string terminate_and_wait(const std::string& id);
+
+  // What a deployment may leave on this host: network namespaces, veths,
+  // mounts and processes of its machines. Empty when clean.
+  std::vector<std::string> leftovers();
+
+  const std::string& bridge() const { return bridge_; }
+  const std::string& subnet_prefix() const { return subnet_prefix_; }
+
+ private:
+  std::string bridge_;
+  std::string subnet_prefix_;  // "10.215.37."
+  int files_ = 0;
+};
+
+// True when this process may create namespaces and bridges (root).
+bool can_run_machines();
+
+// The source tree (for examples/).
+std::string source_dir();
+
+}  // namespace slipway::test
