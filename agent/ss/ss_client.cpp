@@ -97,6 +97,11 @@ int print_usage(const Command& command) {
   return 0;
 }
 
+void print_line(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
 int fail(const Command& command, Code code, const std::string& message) {
   std::fprintf(stderr, "%s: %s\n", command.name, message.c_str());
   return ss_exit_code(code);

@@ -65,6 +65,9 @@ int print_usage(const Command& command);
 // Prints "NAME: MESSAGE" on stderr and returns ss_exit_code(code).
 int fail(const Command& command, Code code, const std::string& message);
 
+// Writes `text` and a newline to stdout, whatever bytes it holds.
+void print_line(const std::string& text);
+
 // Sends one request to the agent and waits for its answer. Fails with
 // kUnavailable when the agent cannot be reached and kPermissionDenied when
 // its socket may not be used.

@@ -22,7 +22,7 @@ int get_main(int argc, char** argv) {
   }
   local::Answer answer;
   int code = run(command, request, request.key, &answer);
-  if (code == 0) std::printf("%s\n", answer.value.c_str());
+  if (code == 0) print_line(answer.value);
   return code;
 }
 

@@ -24,7 +24,7 @@ int get_all_main(int argc, char** argv) {
   local::Answer answer;
   int code = run(command, request, request.node + ":" + request.key, &answer);
   if (code == 0) {
-    for (const auto& line : answer.values) std::printf("%s\n", line.c_str());
+    for (const auto& line : answer.values) print_line(line);
   }
   return code;
 }
