@@ -1,20 +1,32 @@
 // slipway-agent as an object: reads its contextualization, keeps the link to
-// the controller, and (as PID 1 of a machine) reaps orphaned processes.
+// the controller, runs the machine's recipe (Recipe), serves the ss-*
+// commands on its local socket (LocalServer, PendingRequests), runs
+// `slipway exec` commands (ExecRunner), and (as PID 1 of a machine) reaps
+// orphaned processes.
+//
+// Not thread-safe: everything runs on one EventLoop in run()'s thread.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <zmq.hpp>
 
+#include "agent/child_process.h"
 #include "agent/controller_link.h"
 #include "agent/event_loop.h"
+#include "agent/exec_runner.h"
+#include "agent/lingering_pipes.h"
+#include "agent/local_server.h"
+#include "agent/outbox.h"
+#include "agent/pending_requests.h"
+#include "agent/recipe.h"
 #include "common/clock.h"
 #include "common/context.h"
 
 namespace slipway::agent {
 
 struct AgentOptions {
-  std::string context_path;   // "" to look in the usual places
+  std::string context_path;  // "" to look in the usual places
   std::string state_dir = "/var/lib/slipway-agent";
   LinkTiming timing;
 };
@@ -28,12 +40,15 @@ class Agent {
   Agent(AgentOptions options, Contextualization context);
   ~Agent();
 
-  // Runs until SIGTERM or SIGINT.
+  // Runs until SIGTERM or SIGINT. Fails when the state directory is unusable.
   Status run();
 
  private:
   void on_welcome(const proto::Welcome& welcome);
   void on_message(proto::ControllerMessage&& message);
+  void on_abort_flag(bool aborted, const std::string& reason, bool always);
+  bool send_now(const proto::AgentMessage& message);
+  void install_links();
   Status watch_signals();
   void on_signal();
 
@@ -44,6 +59,15 @@ class Agent {
   zmq::context_t zmq_{1};
   std::unique_ptr<ControllerLink> link_;
   int signal_fd_ = -1;
+  bool aborted_ = false;
+
+  ChildReaper reaper_;
+  LingeringPipes lingering_{loop_};
+  Outbox outbox_;
+  PendingRequests requests_;
+  LocalServer local_server_{loop_, requests_};
+  Recipe recipe_;
+  ExecRunner exec_;
 };
 
 }  // namespace slipway::agent

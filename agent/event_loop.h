@@ -26,6 +26,8 @@ class EventLoop {
   void watch(zmq::socket_t& socket, Callback callback);
   void unwatch(zmq::socket_t& socket);
   // Calls `callback` with the revents whenever `fd` is ready for `events`.
+  // Both are zmq_poll flags: ZMQ_POLLIN, ZMQ_POLLOUT, and ZMQ_POLLERR in
+  // revents for a hang-up or error (these differ from poll(2)'s POLLOUT...).
   void watch_fd(int fd, short events, FdCallback callback);
   void unwatch_fd(int fd);
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "agent/ss/ss_command.h"
 #include "common/log.h"
 #include "common/version.h"
 
@@ -23,10 +24,20 @@ void usage(FILE* out) {
   std::fputs(
       "usage: slipway-agent [--context FILE] [--state-dir DIR] [--log-level LEVEL]\n"
       "       slipway-agent --version\n"
+      "       slipway-agent ss-COMMAND ARGS...\n"
       "Connects back to the Slipway controller named in the machine's contextualization\n"
-      "(FILE, /etc/slipway/context, or slipway.* words on the kernel command line).\n"
+      "(FILE, /etc/slipway/context, or slipway.* words on the kernel command line), runs\n"
+      "the machine's recipe and serves the ss-* commands on DIR/agent.sock\n"
+      "(DIR defaults to /var/lib/slipway-agent).\n"
       "As ss-get, ss-set, ss-get-all, ss-display, ss-abort, ss-random or ss-barrier\n"
-      "(symlinks to this binary) it is that command.\n",
+      "(symlinks to this binary, made in DIR/bin) it is that command:\n"
+      "  ss-get [--timeout S] [--noblock] KEY\n"
+      "  ss-set KEY VALUE\n"
+      "  ss-get-all [--timeout S] NODE KEY\n"
+      "  ss-display MESSAGE\n"
+      "  ss-abort [REASON] | ss-abort --cancel\n"
+      "  ss-random [-s N] [KEY]\n"
+      "  ss-barrier [--timeout S] [--count N | --nodes a,b] NAME\n",
       out);
 }
 
@@ -97,7 +108,11 @@ int agent_main(int argc, char** argv) {
 int multicall_main(int argc, char** argv) {
   try {
     const char* name = base_name(argc > 0 ? argv[0] : "slipway-agent");
-    (void)name;
+    if (ss::Main command = ss::find_command(name)) return command(argc, argv);
+    // "slipway-agent ss-get KEY" works too, where no symlink was made.
+    if (argc > 1) {
+      if (ss::Main command = ss::find_command(argv[1])) return command(argc - 1, argv + 1);
+    }
     return agent_main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: internal error: %s\n", base_name(argv[0]), e.what());

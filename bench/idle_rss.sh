@@ -21,7 +21,7 @@ slipway() { "$build/cli/slipway" --socket "$work/control.sock" "$@"; }
 controller_pid=$!
 for _ in $(seq 100); do slipway status >/dev/null 2>&1 && break; sleep 0.1; done
 slipway agent add bench -o "$work/bench.context" >/dev/null
-"$build/agent/slipway-agent" --context "$work/bench.context" --log-level warn 2>"$work/agent.log" &
+"$build/agent/slipway-agent" --context "$work/bench.context" --state-dir "$work/agent-state" --log-level warn 2>"$work/agent.log" &
 agent_pid=$!
 for _ in $(seq 100); do slipway status | grep -q "bench.*connected" && break; sleep 0.1; done
 sleep "$idle"

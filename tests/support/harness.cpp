@@ -98,7 +98,10 @@ std::string Harness::register_agent(const std::string& name) {
 }
 
 Process Harness::start_agent(const std::string& context_path, const std::string& log_name) {
-  return Process({agent_path(), "--context", context_path, "--log-level", "debug"},
+  // Each agent keeps its state (and its ss-* socket) in the test's directory,
+  // never in the machine's /var/lib/slipway-agent.
+  return Process({agent_path(), "--context", context_path, "--state-dir",
+                  dir_.path() + "/" + log_name + ".state", "--log-level", "debug"},
                  dir_.path() + "/" + log_name);
 }
 
