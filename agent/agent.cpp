@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,9 @@ void Agent::install_links() {
 
 Status Agent::run() {
   SLIPWAY_RETURN_IF_ERROR(watch_signals());
+  // Daemons the scripts start stay our descendants (as they would under PID
+  // 1 of a machine), so whoever stops this agent can find and stop them too.
+  if (::getpid() != 1) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   Status opened = recipe_.open();
   if (!opened.ok()) return opened.error().wrap("state directory " + options_.state_dir);
   install_links();

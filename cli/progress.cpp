@@ -19,7 +19,7 @@ void ProgressPrinter::update(const Value& s) {
   }
   for (const auto& i : s["instances_detail"].items()) {
     std::string line = i["status"].str();
-    if (!i["phase"].str().empty()) line += "  " + i["phase"].str();
+    if (!i["phase"].str().empty() && i["phase"].str() != i["status"].str()) line += "  " + i["phase"].str();
     if (!i["address"].str().empty() && i["status"].str() != "terminated") line += "  " + i["address"].str();
     if (!i["statecustom"].str().empty()) line += "  \"" + i["statecustom"].str() + "\"";
     if (!i["error"].str().empty() && i["status"].str() != "running") line += "  (" + i["error"].str() + ")";

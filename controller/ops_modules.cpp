@@ -48,7 +48,8 @@ Status Controller::install_builtin_modules() {
       "description: The host's own root file system, seen through an overlay by local machines\n"
       "platform: " + host_platform() + "\n"
       "reference:\n"
-      "  local: {rootfs: host}\n";
+      "  local: {rootfs: host}\n"
+      "  process: {}\n";
   auto installed = catalog_->install_builtin(host, "built-in base/host");
   if (!installed.ok()) return installed.error().wrap("installing base/host");
   if (installed->created) LOG_INFO("installed built-in module base/host@%lld", static_cast<long long>(installed->version));

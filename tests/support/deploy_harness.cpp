@@ -104,13 +104,22 @@ std::vector<std::string> DeployHarness::leftovers() {
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
       std::string pid = e->d_name;
-      if (pid.find_first_not_of("0123456789") != std::string::npos || std::to_string(::getpid()) == pid) continue;
+      if (pid.find_first_not_of("0123456789") != std::string::npos || std::to_string(::getpid()) == pid ||
+          std::to_string(controller_pid()) == pid) {
+        continue;
+      }
       std::string cmdline = read_text("/proc/" + pid + "/cmdline");
       if (cmdline.find(dir() + "/data") != std::string::npos) found.push_back("process " + pid + ": " + cmdline);
     }
     ::closedir(proc);
   }
   return found;
+}
+
+std::string DeployHarness::leftovers_text() {
+  std::string out;
+  for (const auto& l : leftovers()) out += l + "\n";
+  return out;
 }
 
 }  // namespace slipway::test

@@ -31,6 +31,8 @@ class DeployHarness : public Harness {
   // What a deployment may leave on this host: network namespaces, veths,
   // mounts and processes of its machines. Empty when clean.
   std::vector<std::string> leftovers();
+  // leftovers(), joined for a test message.
+  std::string leftovers_text();
 
   const std::string& bridge() const { return bridge_; }
   const std::string& subnet_prefix() const { return subnet_prefix_; }

@@ -31,6 +31,7 @@ class Harness {
   // SIGTERM and wait; returns the exit status.
   int terminate();
   bool running() { return controller_.running(); }
+  pid_t controller_pid() const { return controller_.pid(); }
 
   // Runs `slipway --socket SOCK args...`.
   Output cli(const std::vector<std::string>& args, const std::string& input = "",
