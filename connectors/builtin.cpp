@@ -1,9 +1,10 @@
 #include "connectors/connector.h"
+#include "connectors/local/local_connector.h"
 
 namespace slipway::connectors {
 
 void register_builtin_connectors(ConnectorRegistry& registry) {
-  (void)registry;
+  registry.add("local", local::make_local_connector);
 }
 
 }  // namespace slipway::connectors
