@@ -18,6 +18,7 @@
 
 #include "common/crypto.h"
 #include "common/fs.h"
+#include "common/log.h"
 #include "connectors/connector.h"
 #include "connectors/local/host_network.h"
 #include "connectors/local/settings.h"
@@ -135,5 +136,6 @@ int run(int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  log::set_level(log::Level::kWarn);
   return run(argc > 1 ? std::max(1, std::atoi(argv[1])) : 5);
 }

@@ -196,8 +196,12 @@ class TestCloud {
   }
 
   // Waits until the machine's agent has started.
-  bool agent_started(const std::string& id) {
-    return eventually([&] { return fs::exists(dir(id).upper() + "/agent-started"); }, 10000);
+  bool agent_started(const std::string& id) { return wrote(dir(id).upper() + "/agent-started"); }
+
+  // Waits until the file has content: a shell creates a redirect's file
+  // before it writes to it.
+  static bool wrote(const std::string& path) {
+    return eventually([&] { return !read_text(path).empty(); }, 10000);
   }
 
   // Runs a shell command inside the machine, as a user would with nsenter.
@@ -278,7 +282,8 @@ TEST_CASE("the local connector is registered as type local and checks its settin
   CHECK(make(Value::object().set("nat", "no").set("hide", Value::array().push("/srv//x/"))).ok());
 }
 
-TEST_CASE("prepare refuses to run without root, in one sentence", "[integration][local]") {
+TEST_CASE("the local cloud refuses to prepare without root, in one sentence",
+          "[integration][local]") {
   ConnectorRegistry registry;
   register_builtin_connectors(registry);
   ConnectorEnvironment env{"/nonexistent/clouds/l", "/nonexistent/agent", "", 7740};
@@ -421,7 +426,8 @@ TEST_CASE("a local machine's root cannot unmount or change the kernel's settings
   Machine m = cloud.launch_one(cloud.spec("jailed"));
   REQUIRE(cloud.agent_started(m.machine_id));
   const std::string upper = cloud.dir(m.machine_id).upper();
-  REQUIRE(eventually([&] { return fs::exists(upper + "/agent-sysctl"); }, 5000));
+  REQUIRE(TestCloud::wrote(upper + "/agent-umount"));
+  REQUIRE(TestCloud::wrote(upper + "/agent-sysctl"));
   CHECK(read_text(upper + "/agent-umount") == "refused\n");
   CHECK(read_text(upper + "/agent-sysctl") == "refused\n");
   // What the agent holds: no CAP_SYS_ADMIN (21), CAP_SYS_MODULE (16), CAP_MKNOD
@@ -465,7 +471,7 @@ TEST_CASE("terminating a local machine leaves nothing behind, and again is fine"
   CHECK_FALSE(cloud.connector().terminate({"../escape"}).ok());
 }
 
-TEST_CASE("reap removes the machines nobody keeps and namespaces without a directory",
+TEST_CASE("local reap removes the machines nobody keeps and namespaces without a directory",
           "[integration][local]") {
   REQUIRE_ROOT();
   TestCloud cloud;
@@ -495,7 +501,8 @@ TEST_CASE("reap removes the machines nobody keeps and namespaces without a direc
   CHECK(next[0]->address != results[0]->address);
 }
 
-TEST_CASE("a bad rootfs fails with a clear error and leaves nothing", "[integration][local]") {
+TEST_CASE("a bad rootfs for a local machine fails with a clear error and leaves nothing",
+          "[integration][local]") {
   REQUIRE_ROOT();
   TestCloud cloud;
   TempDir empty(working_dir());
