@@ -20,6 +20,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/context.h"
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "connectors/connector.h"
@@ -29,6 +30,7 @@
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
 #include "connectors/local/settings.h"
+#include "support/harness.h"
 #include "support/icmp.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -114,14 +116,17 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // One local cloud for one test case, torn down with it.
 class TestCloud {
  public:
-  explicit TestCloud(Value extra_settings = Value::object())
+  // `agent` is what machines run as their agent; the test script when empty.
+  explicit TestCloud(Value extra_settings = Value::object(), std::string agent = "")
       // Not in /tmp: machines get a fresh tmpfs there, which would hide the
       // data directory whether or not the connector does.
-      : data_(working_dir()) {
+      : data_(working_dir()), agent_(std::move(agent)) {
     state_dir_ = data_.path() + "/clouds/test";
     REQUIRE(fs::make_dirs(state_dir_, 0700).ok());
-    agent_ = data_.path() + "/agent.sh";
-    REQUIRE(fs::write_file_atomic(agent_, kAgentScript, 0755).ok());
+    if (agent_.empty()) {
+      agent_ = data_.path() + "/agent.sh";
+      REQUIRE(fs::write_file_atomic(agent_, kAgentScript, 0755).ok());
+    }
     secret_ = data_.path() + "/controller.key";
     REQUIRE(fs::write_file_atomic(secret_, "not really a key\n", 0600).ok());
     register_builtin_connectors(registry_);
@@ -579,4 +584,26 @@ TEST_CASE("twenty local machines launch in one batch", "[integration][local]") {
               terminated);
   CHECK(local::list_machine_netns(cloud.bridge()).empty());
   CHECK(fs::list_dir(cloud.state_dir() + "/machines")->empty());
+}
+
+TEST_CASE("a real agent in a local machine connects back to slipwayd over the bridge",
+          "[integration][local]") {
+  REQUIRE_ROOT();
+  TestCloud cloud(Value::object(), agent_path());
+  const std::string controller = cloud.connector().controller_address();
+  // Listening on the cloud's bridge only, as slipwayd would for its machines.
+  Harness h("", "tcp://" + controller + ":*");
+  h.start();
+  auto context = Contextualization::parse(read_text(h.register_agent("inside")));
+  REQUIRE(context.ok());
+  context->endpoint = "tcp://" + controller + ":" + std::to_string(h.agent_port());
+  MachineSpec s = cloud.spec("inside");
+  s.context = *context;
+  Machine m = cloud.launch_one(s);
+  INFO("console: " << cloud.connector().console_log(m.machine_id).value());
+  CHECK(eventually([&] { return h.agent_state("inside") == "connected"; }, 20000));
+  Value status = h.cli_json({"status"});
+  for (const auto& agent : status["agents"].items()) {
+    if (agent["name"].str() == "inside") CHECK(agent["address"].str() == m.address);
+  }
 }
