@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -137,5 +138,7 @@ int run(int rounds) {
 
 int main(int argc, char** argv) {
   log::set_level(log::Level::kWarn);
+  // Piped into head, it must still get to its cleanup.
+  std::signal(SIGPIPE, SIG_IGN);
   return run(argc > 1 ? std::max(1, std::atoi(argv[1])) : 5);
 }
