@@ -4,12 +4,13 @@
 //
 //   build/bench/local_launch [ROUNDS]     (ROUNDS of the single launch, default 5)
 //
-// Machines run on the host's root with a shell script as their "agent", so
-// the figures are the connector's own cost: overlay, namespaces, veth, launcher.
+// Machines run on the host's root with the build tree's agent, so the
+// figures are the connector's own cost: overlay, namespaces, veth, launcher.
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,15 @@ MachineSpec spec(const Connector& connector, const std::string& name) {
   return s;
 }
 
+std::string real_agent() {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  self[n] = '\0';
+  std::string path = fs::dirname(fs::dirname(self)) + "/agent/slipway-agent";
+  return ::access(path.c_str(), X_OK) == 0 ? path : "";
+}
+
 int fail(const std::string& what) {
   std::fprintf(stderr, "local_launch: %s\n", what.c_str());
   return 1;
@@ -66,8 +76,14 @@ int run(int rounds) {
   const char* tmp = std::getenv("TMPDIR");
   std::string data = std::string(tmp != nullptr ? tmp : "/tmp") + "/slipway-bench-XXXXXX";
   if (::mkdtemp(data.data()) == nullptr) return fail("cannot create " + data);
-  const std::string agent = data + "/agent.sh";
-  (void)fs::write_file_atomic(agent, "#!/bin/sh\nwhile :; do sleep 3600; done\n", 0755);
+  // The real static agent from the build tree when there is one (its copy
+  // into each machine is part of the cost), a shell loop otherwise. With no
+  // controller listening it just retries.
+  std::string agent = real_agent();
+  if (agent.empty()) {
+    agent = data + "/agent.sh";
+    (void)fs::write_file_atomic(agent, "#!/bin/sh\nwhile :; do sleep 3600; done\n", 0755);
+  }
 
   Value settings =
       Value::object()
@@ -119,7 +135,8 @@ int run(int rounds) {
       if (!c.terminate(ids).ok()) status = fail("terminate of the batch failed");
       terminate_20 = ms_since(start);
     }
-    std::printf("local connector, %u cores\n", std::max(1u, std::thread::hardware_concurrency()));
+    std::printf("local connector, %u cores, agent %s\n",
+                std::max(1u, std::thread::hardware_concurrency()), agent.c_str());
     std::printf("  prepare (bridge, nft)          %8.1f ms\n", prepare_ms);
     std::printf("  launch 1 machine   (median/%d) %8.1f ms\n", rounds, median(launch_one));
     std::printf("  terminate 1        (median/%d) %8.1f ms\n", rounds, median(terminate_one));
