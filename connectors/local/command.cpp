@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace slipway::connectors::local {
 namespace {
@@ -56,6 +57,24 @@ int wait_for(pid_t pid) {
     if (errno != EINTR) return -1;
   }
   return decode_status(status);
+}
+
+int64_t now_ms();
+
+// Waits for the child until `deadline`; kills it then. nullopt on timeout.
+std::optional<int> wait_until(pid_t pid, int64_t deadline) {
+  for (;;) {
+    int status = 0;
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return decode_status(status);
+    if (done < 0 && errno != EINTR) return -1;
+    if (now_ms() >= deadline) {
+      ::kill(pid, SIGKILL);
+      wait_for(pid);
+      return std::nullopt;
+    }
+    ::usleep(1000);
+  }
 }
 
 int64_t now_ms() {
@@ -143,7 +162,13 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const st
       if ((put < 0 && errno != EINTR && errno != EAGAIN) || sent == input.size()) in_ours.reset();
     }
   }
-  result.status = wait_for(pid);
+  // Output closed does not mean exited: the wait keeps the same deadline.
+  std::optional<int> status = wait_until(pid, deadline);
+  if (!status) {
+    return Error(Code::kTimeout, argv[0] + " did not finish within " +
+                                     std::to_string(timeout.count() / 1000) + " s");
+  }
+  result.status = *status;
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "connectors/local/command.h"
 #include "connectors/local/machine_dir.h"
+#include "connectors/local/machine_network.h"
 
 namespace slipway::connectors::local {
 namespace {
@@ -94,16 +95,25 @@ std::string nft_script(const LocalSettings& settings) {
          "}\n";
 }
 
+bool netns_dir_mounted() {
+  auto mounts = fs::read_file("/proc/self/mountinfo", 16 << 20);
+  return mounts.ok() && mounts->find(std::string(" ") + kNetnsDir + " ") != std::string::npos;
+}
+
 // `ip netns add` turns /run/netns into a shared mount point the first time.
 // Doing it once here keeps parallel launches from racing to do it, and
 // proves network namespaces work before any machine needs one.
 Status ensure_netns_dir(const LocalSettings& settings, const NetworkTools& tools) {
-  auto mounts = fs::read_file("/proc/self/mountinfo", 16 << 20);
-  if (mounts.ok() && mounts->find(" /run/netns ") != std::string::npos) return ok_status();
+  if (netns_dir_mounted()) return ok_status();
+  // -force: a probe left by a crash must not stop the next start.
   std::string probe = "slw-" + settings.bridge;  // no '.': never a machine's name
-  return run_checked({tools.ip, "-batch", "-"},
-                     "netns add " + probe + "\nnetns del " + probe + "\n", kToolTimeout,
-                     "cannot create network namespaces");
+  Status made = run_checked({tools.ip, "-force", "-batch", "-"},
+                            "netns add " + probe + "\nnetns del " + probe + "\n", kToolTimeout,
+                            "cannot create network namespaces");
+  if (!made.ok() && (!netns_dir_mounted() || fs::exists(std::string(kNetnsDir) + "/" + probe))) {
+    return made;
+  }
+  return ok_status();
 }
 
 }  // namespace

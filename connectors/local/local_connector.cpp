@@ -142,6 +142,7 @@ Status LocalConnector::prepare() {
   if (::realpath(env_.state_dir.c_str(), state_dir) == nullptr) {
     return Error(Code::kIo, "cannot resolve " + env_.state_dir);
   }
+  SLIPWAY_RETURN_IF_ERROR(check_layer_path(env_.state_dir));
   SLIPWAY_RETURN_IF_ERROR(check_layer_path(state_dir));
   // The controller's data directory (DATA_DIR/clouds/NAME is the state
   // directory) holds its CURVE secret key, its database and every machine's
@@ -241,6 +242,9 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   record.veth = veth_name(record.netns);
   // From here on a failure takes down everything made so far.
   auto undo = [&](const Error& error) {
+    // A launcher killed for taking too long takes its half-made machine with
+    // it, but not necessarily before we get here.
+    (void)stop_netns_processes(std::string(kNetnsDir) + "/" + record.netns, kStopTimeout);
     (void)remove_machine_network(runtime.tools, record.netns, record.veth);
     (void)dir.remove();
     release_address(record.address);
