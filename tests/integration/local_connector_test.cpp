@@ -532,6 +532,24 @@ TEST_CASE("a bad rootfs for a local machine fails with a clear error and leaves 
   CHECK(fs::list_dir(cloud.state_dir() + "/machines")->empty());
 }
 
+TEST_CASE("a local machine whose agent cannot start fails cleanly", "[integration][local]") {
+  REQUIRE_ROOT();
+  TempDir dir(working_dir());
+  const std::string broken = dir.path() + "/not-a-program";
+  REQUIRE(fs::write_file_atomic(broken, "neither ELF nor #!\n", 0755).ok());
+  TestCloud cloud(Value::object(), broken);
+  MachineSpec s = cloud.spec("broken");
+  auto results = cloud.connector().launch({s});
+  REQUIRE_FALSE(results[0].ok());
+  CHECK(results[0].error().message() ==
+        "cannot launch machine " + s.machine_id +
+            ": cannot start /usr/sbin/slipway-agent in the machine: Exec format error");
+  // The launcher got as far as the network and the mounts: all undone.
+  CHECK_FALSE(cloud.dir(s.machine_id).exists());
+  CHECK(local::list_machine_netns(cloud.bridge()).empty());
+  CHECK_FALSE(interface_exists(local::veth_name(local::netns_name(cloud.bridge(), s.machine_id))));
+}
+
 TEST_CASE("a local machine on a directory rootfs sees only that rootfs", "[integration][local]") {
   REQUIRE_ROOT();
   auto busybox = local::find_program("busybox");
