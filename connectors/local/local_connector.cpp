@@ -47,8 +47,9 @@ Result<std::string> hostname_for(const MachineSpec& spec) {
     return Error(Code::kInvalidArgument, "\"" + spec.hostname + "\" is not a valid host name");
   }
   std::string name;
-  for (char c : spec.machine_id.substr(0, 63))
+  for (char c : spec.machine_id.substr(0, 63)) {
     name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  }
   while (!name.empty() && name.back() == '-') name.pop_back();
   while (!name.empty() && name.front() == '-') name.erase(0, 1);
   return name.empty() ? std::string("machine") : name;
