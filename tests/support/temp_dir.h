@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "common/fs.h"
@@ -11,10 +12,15 @@ namespace slipway::test {
 
 class TempDir {
  public:
-  TempDir() {
-    char pattern[] = "/tmp/slipway-test-XXXXXX";
-    char* made = ::mkdtemp(pattern);
-    path_ = made != nullptr ? made : "/tmp";
+  TempDir() : TempDir("/tmp") {}
+  // In `parent` instead of /tmp: for tests whose subject treats /tmp specially
+  // (a local machine gets a fresh tmpfs there).
+  explicit TempDir(const std::string& parent) {
+    std::string pattern = parent + "/slipway-test-XXXXXX";
+    // Throws rather than fall back to another directory, which the
+    // destructor would then empty.
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create " + pattern);
+    path_ = pattern;
   }
   ~TempDir() { (void)fs::remove_tree(path_); }
   TempDir(const TempDir&) = delete;

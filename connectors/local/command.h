@@ -1,0 +1,38 @@
+// Running helper programs (ip, nft, the machine launcher) from slipwayd.
+//
+// slipwayd is multi-threaded, so children are started with posix_spawn (no
+// code of ours runs between fork and exec), with every descriptor of ours
+// close-on-exec, a clean signal mask and a minimal environment: nothing of
+// slipwayd leaks into a helper, nor through the launcher into a machine.
+//
+// Thread-safe: any number of threads may run commands at once.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace slipway::connectors::local {
+
+struct CommandResult {
+  int status = -1;     // exit code, or 128 + signal
+  std::string output;  // stdout and stderr together, at most 1 MiB
+};
+
+// Runs argv (argv[0] an absolute path) with `input` on its standard input,
+// and waits for it. Killed (and a kTimeout error) after `timeout`. An error
+// only when it could not be started or timed out; a non-zero exit is a result.
+Result<CommandResult> run_command(const std::vector<std::string>& argv, const std::string& input,
+                                  std::chrono::milliseconds timeout);
+
+// run_command, failing unless it exits 0; the error is "`what`: <its output>".
+Status run_checked(const std::vector<std::string>& argv, const std::string& input,
+                   std::chrono::milliseconds timeout, const std::string& what);
+
+// The absolute path of a program, searched in $PATH and then the sbin and bin
+// directories (slipwayd may run with a PATH that lacks /usr/sbin).
+Result<std::string> find_program(const std::string& name);
+
+}  // namespace slipway::connectors::local

@@ -1,0 +1,394 @@
+#include "connectors/local/local_connector.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/thread_annotations.h"
+#include "connectors/local/host_network.h"
+#include "connectors/local/machine_dir.h"
+#include "connectors/local/machine_network.h"
+#include "connectors/local/machine_process.h"
+#include "connectors/local/machine_root.h"
+#include "connectors/local/parallel.h"
+#include "connectors/local/settings.h"
+
+namespace slipway::connectors::local {
+namespace {
+
+constexpr size_t kMaxParallel = 16;
+constexpr std::chrono::seconds kStopTimeout{10};
+constexpr size_t kConsoleLogTail = 1 << 20;
+
+bool valid_hostname(const std::string& name) {
+  if (name.empty() || name.size() > 63 || name.front() == '-' || name.back() == '-') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::string> hostname_for(const MachineSpec& spec) {
+  if (!spec.hostname.empty()) {
+    if (valid_hostname(spec.hostname)) return spec.hostname;
+    return Error(Code::kInvalidArgument, "\"" + spec.hostname + "\" is not a valid host name");
+  }
+  std::string name;
+  for (char c : spec.machine_id.substr(0, 63)) {
+    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  }
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  while (!name.empty() && name.front() == '-') name.erase(0, 1);
+  return name.empty() ? std::string("machine") : name;
+}
+
+// The last `max_size` bytes of a file; "" when it does not exist yet.
+Result<std::string> read_tail(const std::string& path, size_t max_size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::string();
+    return Error(Code::kIo, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  std::string out;
+  if (::fstat(fd, &st) == 0) {
+    off_t from =
+        st.st_size > static_cast<off_t>(max_size) ? st.st_size - static_cast<off_t>(max_size) : 0;
+    out.resize(static_cast<size_t>(st.st_size - from));
+    ssize_t n = ::pread(fd, out.data(), out.size(), from);
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  return out;
+}
+
+long elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - since)
+                               .count());
+}
+
+// What prepare() finds once; copied out under the lock by each operation.
+struct Runtime {
+  NetworkTools tools;
+  std::string launcher;
+  std::vector<std::string> hidden;  // host paths machines must not see
+};
+
+// Thread-safe: the lock guards the prepared state and the address pool; each
+// machine's own work runs unlocked, and distinct machines never share files,
+// interfaces or namespaces.
+class LocalConnector final : public Connector {
+ public:
+  LocalConnector(std::string cloud, LocalSettings settings, ConnectorEnvironment environment)
+      : cloud_(std::move(cloud)), settings_(std::move(settings)), env_(std::move(environment)) {}
+
+  Status prepare() override;
+  std::string controller_address() const override {
+    return format_ipv4(settings_.subnet.bridge_address());
+  }
+  Capabilities capabilities() const override { return Capabilities{false, true}; }
+  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override;
+  Status terminate(const std::vector<std::string>& machine_ids) override;
+  std::vector<Machine> describe(const std::vector<std::string>& machine_ids) override;
+  Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
+  Result<std::string> console_log(const std::string& machine_id) override;
+
+ private:
+  Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_);
+  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime);
+  Status terminate_one(const std::string& machine_id, const Runtime& runtime);
+  Result<uint32_t> reserve_address() LOCKS_EXCLUDED(mutex_);
+  void release_address(uint32_t address) LOCKS_EXCLUDED(mutex_);
+  Status load_addresses() LOCKS_EXCLUDED(mutex_);
+  // Terminates the machines in parallel; the first error, naming its machine.
+  Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
+                       std::vector<bool>* done);
+
+  const std::string cloud_;
+  const LocalSettings settings_;
+  const ConnectorEnvironment env_;
+
+  mutable std::mutex mutex_;
+  std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
+  std::set<uint32_t> used_addresses_ GUARDED_BY(mutex_);
+  uint32_t next_offset_ GUARDED_BY(mutex_) = 0;  // where the next address search starts
+};
+
+Status LocalConnector::prepare() {
+  if (::geteuid() != 0) {
+    return Error(Code::kPermissionDenied, "the local cloud needs root: run slipwayd as root");
+  }
+  Runtime runtime;
+  SLIPWAY_ASSIGN_OR_RETURN(runtime.tools, NetworkTools::find(settings_.nat));
+  SLIPWAY_ASSIGN_OR_RETURN(runtime.launcher, find_launcher());
+  if (env_.state_dir.empty() || env_.state_dir[0] != '/') {
+    return Error(Code::kInvalidArgument, "the local cloud needs an absolute state directory");
+  }
+  SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(MachineDir::machines_root(env_.state_dir), 0700));
+  char state_dir[PATH_MAX];
+  if (::realpath(env_.state_dir.c_str(), state_dir) == nullptr) {
+    return Error(Code::kIo, "cannot resolve " + env_.state_dir);
+  }
+  SLIPWAY_RETURN_IF_ERROR(check_layer_path(env_.state_dir));
+  SLIPWAY_RETURN_IF_ERROR(check_layer_path(state_dir));
+  // The controller's data directory (DATA_DIR/clouds/NAME is the state
+  // directory) holds its CURVE secret key, its database and every machine's
+  // upper layer; a machine on the host's root would see it read-only.
+  const std::string data_dir = fs::dirname(fs::dirname(state_dir));
+  if (data_dir != "/") runtime.hidden.push_back(data_dir);
+  runtime.hidden.insert(runtime.hidden.end(), settings_.hide.begin(), settings_.hide.end());
+
+  SLIPWAY_RETURN_IF_ERROR(prepare_host_network(settings_, runtime.tools));
+  SLIPWAY_RETURN_IF_ERROR(load_addresses());
+  std::lock_guard lock(mutex_);
+  runtime_ = std::move(runtime);
+  LOG_INFO("cloud %s: bridge %s on %s ready", cloud_.c_str(), settings_.bridge.c_str(),
+           settings_.subnet.to_string().c_str());
+  return ok_status();
+}
+
+Result<Runtime> LocalConnector::runtime() const {
+  std::lock_guard lock(mutex_);
+  if (!runtime_) return Error(Code::kFailedPrecondition, "cloud " + cloud_ + " is not prepared");
+  return *runtime_;
+}
+
+// A restarted slipwayd learns which addresses are taken from the records.
+Status LocalConnector::load_addresses() {
+  SLIPWAY_ASSIGN_OR_RETURN(auto ids, MachineDir::list(env_.state_dir));
+  std::set<uint32_t> found;
+  for (const auto& id : ids) {
+    auto record = MachineDir(env_.state_dir, id).read_record();
+    if (record.ok()) found.insert(record->address);
+  }
+  std::lock_guard lock(mutex_);
+  used_addresses_.insert(found.begin(), found.end());
+  return ok_status();
+}
+
+// Next fit rather than lowest free: a just-released address rests a while,
+// so connection-tracking entries of the machine that had it can expire.
+Result<uint32_t> LocalConnector::reserve_address() {
+  const uint32_t first = settings_.subnet.first_machine_address();
+  const uint32_t count = settings_.subnet.last_machine_address() - first + 1;
+  std::lock_guard lock(mutex_);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t candidate = first + (next_offset_ + i) % count;
+    if (used_addresses_.insert(candidate).second) {
+      next_offset_ = (candidate - first + 1) % count;
+      return candidate;
+    }
+  }
+  return Error(Code::kFailedPrecondition, "subnet " + settings_.subnet.to_string() +
+                                              " has no free address left (" +
+                                              std::to_string(count) + " machines)");
+}
+
+void LocalConnector::release_address(uint32_t address) {
+  std::lock_guard lock(mutex_);
+  used_addresses_.erase(address);
+}
+
+std::vector<Result<Machine>> LocalConnector::launch(const std::vector<MachineSpec>& specs) {
+  std::vector<std::optional<Result<Machine>>> slots(specs.size());
+  auto runtime = this->runtime();
+  parallel_for(specs.size(), kMaxParallel, [&](size_t i) {
+    slots[i] = runtime.ok() ? launch_one(specs[i], *runtime) : Result<Machine>(runtime.error());
+  });
+  std::vector<Result<Machine>> results;
+  results.reserve(specs.size());
+  for (auto& slot : slots) results.push_back(std::move(*slot));
+  return results;
+}
+
+Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string& id = spec.machine_id;
+  auto fail = [&](const Error& error) { return error.wrap("cannot launch machine " + id); };
+  if (Status s = check_machine_id(id); !s.ok()) return fail(s.error());
+  auto hostname = hostname_for(spec);
+  if (!hostname.ok()) return fail(hostname.error());
+  auto lower = resolve_rootfs(spec.reference, env_.images_dir);
+  if (!lower.ok()) return fail(lower.error());
+  if (::access(env_.agent_path.c_str(), R_OK) != 0) {
+    return fail(Error(Code::kFailedPrecondition, "the agent " + env_.agent_path + " is missing"));
+  }
+  auto address = reserve_address();
+  if (!address.ok()) return fail(address.error());
+  MachineDir dir(env_.state_dir, id);
+  if (Status s = dir.create(); !s.ok()) {
+    release_address(*address);
+    return fail(s.error());
+  }
+
+  MachineRecord record;
+  record.machine_id = id;
+  record.hostname = *hostname;
+  record.address = *address;
+  record.netns = netns_name(settings_.bridge, id);
+  record.veth = veth_name(record.netns);
+  // From here on a failure takes down everything made so far.
+  auto undo = [&](const Error& error) {
+    // A launcher killed for taking too long takes its half-made machine with
+    // it, but not necessarily before we get here.
+    (void)stop_netns_processes(std::string(kNetnsDir) + "/" + record.netns, kStopTimeout);
+    (void)remove_machine_network(runtime.tools, record.netns, record.veth);
+    (void)dir.remove();
+    release_address(record.address);
+    return fail(error);
+  };
+  // The record goes first: it reserves the address across a restart.
+  if (Status s = dir.write_record(record); !s.ok()) return undo(s.error());
+  UpperLayer layer{*hostname, format_ipv4(*address), spec.platform, &spec.context, env_.agent_path};
+  if (Status s = populate_upper(dir, *lower, layer); !s.ok()) return undo(s.error());
+  if (Status s = add_machine_network(runtime.tools, settings_.bridge, record); !s.ok()) {
+    return undo(s.error());
+  }
+  LaunchArguments args;
+  args.machine_dir = dir.path();
+  args.lower = *lower;
+  args.netns_path = std::string(kNetnsDir) + "/" + record.netns;
+  args.hostname = *hostname;
+  args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);
+  args.gateway = format_ipv4(settings_.subnet.bridge_address());
+  args.hide = runtime.hidden;
+  args.command = {kAgentPathInMachine, "--context", kContextPathInMachine, "--state-dir",
+                  kAgentStateDirInMachine};
+  auto process = start_machine(runtime.launcher, args);
+  if (!process.ok()) return undo(process.error());
+  record.pid = process->pid;
+  record.start_time = process->start_time;
+  if (Status s = dir.write_record(record); !s.ok()) {
+    (void)stop_machine(*process, kStopTimeout);
+    return undo(s.error());
+  }
+  LOG_INFO("cloud %s: machine %s runs at %s (pid %d, %ld ms)", cloud_.c_str(), id.c_str(),
+           format_ipv4(*address).c_str(), static_cast<int>(process->pid), elapsed_ms(started));
+  return Machine{id, format_ipv4(*address), "running"};
+}
+
+Status LocalConnector::terminate(const std::vector<std::string>& machine_ids) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  std::vector<bool> done;
+  return terminate_all(machine_ids, runtime, &done);
+}
+
+Status LocalConnector::terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
+                                     std::vector<bool>* done) {
+  std::vector<std::optional<Error>> errors(ids.size());
+  parallel_for(ids.size(), kMaxParallel, [&](size_t i) {
+    Status s = terminate_one(ids[i], runtime);
+    if (!s.ok()) errors[i] = s.error().wrap("cannot terminate machine " + ids[i]);
+  });
+  done->assign(ids.size(), true);
+  std::optional<Error> first;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!errors[i]) continue;
+    (*done)[i] = false;
+    LOG_WARN("cloud %s: %s", cloud_.c_str(), errors[i]->message().c_str());
+    if (!first) first = errors[i];
+  }
+  if (first) return *first;
+  return ok_status();
+}
+
+Status LocalConnector::terminate_one(const std::string& machine_id, const Runtime& runtime) {
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
+  MachineDir dir(env_.state_dir, machine_id);
+  MachineRecord names;
+  names.netns = netns_name(settings_.bridge, machine_id);
+  names.veth = veth_name(names.netns);
+  auto record = dir.read_record();
+  if (record.ok()) {
+    SLIPWAY_RETURN_IF_ERROR(stop_machine({record->pid, record->start_time}, kStopTimeout));
+    names = *record;
+  }
+  // Whatever still runs in the machine's network namespace is the machine:
+  // this also stops one whose record never got its pid (a crash mid-launch).
+  SLIPWAY_RETURN_IF_ERROR(
+      stop_netns_processes(std::string(kNetnsDir) + "/" + names.netns, kStopTimeout));
+  SLIPWAY_RETURN_IF_ERROR(remove_machine_network(runtime.tools, names.netns, names.veth));
+  SLIPWAY_RETURN_IF_ERROR(dir.remove());
+  if (record.ok()) {
+    release_address(record->address);
+    LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
+  }
+  return ok_status();
+}
+
+std::vector<Machine> LocalConnector::describe(const std::vector<std::string>& machine_ids) {
+  std::vector<Machine> out;
+  for (const auto& id : machine_ids) {
+    Machine m{id, "", "gone"};
+    if (check_machine_id(id).ok()) {
+      auto record = MachineDir(env_.state_dir, id).read_record();
+      if (record.ok()) {
+        m.address = format_ipv4(record->address);
+        m.vmstate = machine_running({record->pid, record->start_time}) ? "running" : "stopped";
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string>& keep) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  SLIPWAY_ASSIGN_OR_RETURN(auto listed, MachineDir::list(env_.state_dir));
+  std::set<std::string> orphans;
+  for (const auto& id : listed) {
+    if (keep.count(id) == 0) orphans.insert(id);
+  }
+  // Namespaces whose directory is gone (removed by hand, or a crash between
+  // the two) are found by their name.
+  for (const auto& id : list_machine_netns(settings_.bridge)) {
+    if (keep.count(id) == 0 && check_machine_id(id).ok()) orphans.insert(id);
+  }
+  std::vector<std::string> ids(orphans.begin(), orphans.end());
+  std::vector<bool> done;
+  Status status = terminate_all(ids, runtime, &done);
+  std::vector<std::string> removed;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (done[i]) removed.push_back(ids[i]);
+  }
+  if (!removed.empty()) {
+    LOG_WARN("cloud %s: reaped %zu machine(s) no deployment owns", cloud_.c_str(), removed.size());
+  }
+  if (!status.ok()) return status.error();
+  return removed;
+}
+
+Result<std::string> LocalConnector::console_log(const std::string& machine_id) {
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
+  MachineDir dir(env_.state_dir, machine_id);
+  if (!dir.exists()) {
+    return Error(Code::kNotFound, "machine " + machine_id + " does not exist on cloud " + cloud_);
+  }
+  return read_tail(dir.console_log(), kConsoleLogTail);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> make_local_connector(const CloudConfig& cloud,
+                                                        const ConnectorEnvironment& environment) {
+  SLIPWAY_ASSIGN_OR_RETURN(LocalSettings settings,
+                           parse_local_settings(cloud.name, cloud.settings));
+  return std::unique_ptr<Connector>(
+      std::make_unique<LocalConnector>(cloud.name, std::move(settings), environment));
+}
+
+}  // namespace slipway::connectors::local
