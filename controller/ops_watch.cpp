@@ -2,6 +2,7 @@
 // events -f. Each subscribes to what changes and unsubscribes when it
 // answers or its caller goes away.
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <memory>
 
 #include "controller/controller.h"
@@ -19,6 +20,7 @@ struct Stream {
   int event_subscriber = 0;
   bool done = false;
   int64_t last_log = 0;
+  bool pending = false;  // an update is posted
   std::unique_ptr<boost::asio::steady_timer> timer;
 };
 
@@ -66,6 +68,9 @@ void Controller::register_watch_ops() {
       parse_state(v["state"].str(), &s);
       if (is_final(s)) return true;
       if (is_final(target)) return false;  // waiting for an end: only an end will do
+      // A run finalizing is on its way to its end: say how it ended, not
+      // that it passed through Ready.
+      if (s == DeploymentState::kFinalizing) return target == DeploymentState::kFinalizing;
       return state_order(s) >= state_order(target);
     };
     auto finish = [this, stream, reply](Result<Value> result) {
@@ -82,8 +87,15 @@ void Controller::register_watch_ops() {
       reply.event(*v);
       if (reached(*v)) finish(*v);
     };
-    stream->watcher = engine_->subscribe([id, update](const EngineNotice& notice) {
-      if (notice.deployment == id && notice.kind != EngineNotice::Kind::kLog) update();
+    // Notices come in the middle of transitions (Ready, then at once
+    // Finalizing); snapshots are taken once the engine has settled.
+    stream->watcher = engine_->subscribe([this, id, update, stream](const EngineNotice& notice) {
+      if (notice.deployment != id || notice.kind == EngineNotice::Kind::kLog || stream->pending) return;
+      stream->pending = true;
+      boost::asio::post(io_, [update, stream] {
+        stream->pending = false;
+        update();
+      });
     });
     auto timeout = request["timeout_s"].as_int(0);
     if (timeout > 0) {

@@ -46,6 +46,15 @@ DeployHarness::DeployHarness(const std::string& extra_config)
   set_config(dir() + "/slipway.yaml");
 }
 
+DeployHarness::~DeployHarness() {
+  terminate();
+  if (!can_run_machines()) return;
+  // The local cloud keeps its bridge and NAT table for the next start; a
+  // test's are its own to remove.
+  run({"/usr/sbin/nft", "delete", "table", "ip", "slipway-" + bridge_});
+  run({"/sbin/ip", "link", "del", bridge_});
+}
+
 void DeployHarness::push(const std::string& yaml) {
   std::string path = dir() + "/module-" + std::to_string(files_++) + ".yaml";
   REQUIRE(fs::write_file_atomic(path, yaml, 0644).ok());

@@ -15,6 +15,8 @@ namespace slipway::test {
 class DeployHarness : public Harness {
  public:
   explicit DeployHarness(const std::string& extra_config = "");
+  // Stops the controller, then removes the test's bridge and NAT table.
+  ~DeployHarness();
 
   // Writes `yaml` to a file and pushes it; fails the test on error.
   void push(const std::string& yaml);
