@@ -257,7 +257,10 @@ void DeploymentEngine::on_step_done(Deployment& d, Instance& instance, const pro
 void DeploymentEngine::on_state_done(Deployment& d, Instance& instance, const proto::StateDone& done) {
   if (done.state != state_name(d.state) || instance.state_done == done.state) return;
   instance.state_done = done.state;
-  if (d.state == DeploymentState::kSendingReports) (void)parameters_.set(d.id, instance.name + ":complete", "true");
+  if (d.state == DeploymentState::kSendingReports) {
+    instance.phase = "ready";
+    (void)parameters_.set(d.id, instance.name + ":complete", "true");
+  }
   save(d, instance);
   notify(EngineNotice::Kind::kInstance, d.id, instance.name);
   advance(d);
