@@ -103,6 +103,13 @@ std::vector<std::string> DeployHarness::leftovers() {
   // Network devices on our bridge, and network namespaces the controller made.
   Output links = run({"/sbin/ip", "-o", "link", "show", "master", bridge_});
   if (!links.out.empty()) found.push_back("devices still on " + bridge_ + ": " + links.out);
+  // Network namespaces of this cloud's machines ("slw-BRIDGE.MACHINE").
+  Output netns = run({"/sbin/ip", "netns", "list"});
+  size_t at = 0;
+  while ((at = netns.out.find("slw-" + bridge_ + ".", at)) != std::string::npos) {
+    found.push_back("netns: " + netns.out.substr(at, netns.out.find('\n', at) - at));
+    ++at;
+  }
   // Mounts under the data directory.
   std::ifstream mounts("/proc/mounts");
   for (std::string line; std::getline(mounts, line);) {

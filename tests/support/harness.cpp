@@ -33,7 +33,9 @@ Harness::~Harness() {
 void Harness::start() {
   std::vector<std::string> argv = {slipwayd_path(), "--data-dir", dir_.path() + "/data",
                                    "--control-socket", socket_, "--agent-endpoint",
-                                   port_ != 0 ? "tcp://127.0.0.1:" + std::to_string(port_) : endpoint_arg_,
+                                   port_ != 0 ? endpoint_arg_.substr(0, endpoint_arg_.rfind(':') + 1) +
+                                                    std::to_string(port_)
+                                              : endpoint_arg_,
                                    "--log-level", "debug"};
   if (!config_path_.empty()) {
     argv.push_back("--config");
