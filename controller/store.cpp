@@ -8,7 +8,37 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   SLIPWAY_ASSIGN_OR_RETURN(sql::Database db, sql::Database::open(path.empty() ? ":memory:" : path));
   std::unique_ptr<Store> store(new Store(std::move(db)));
   SLIPWAY_RETURN_IF_ERROR(store->migrate());
+  if (!path.empty() && path != ":memory:") store->start_checkpoints(path);
   return store;
+}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_signal_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+}
+
+void Store::start_checkpoints(const std::string& path) {
+  auto checkpointer = sql::Database::open(path);
+  if (!checkpointer.ok()) return;  // auto-checkpoints stay on: slower, still correct
+  if (!db_.exec("PRAGMA wal_autocheckpoint=0").ok()) return;
+  checkpoint_thread_ = std::thread(
+      [this, c = std::move(*checkpointer)]() mutable { run_checkpoints(std::move(c)); });
+}
+
+void Store::run_checkpoints(sql::Database checkpointer) {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    stop_signal_.wait_for(lock, std::chrono::milliseconds(500));
+    lock.unlock();
+    (void)checkpointer.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    lock.lock();
+  }
+  lock.unlock();
+  (void)checkpointer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 int Store::schema_version() {
