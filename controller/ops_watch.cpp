@@ -137,15 +137,22 @@ void Controller::register_watch_ops() {
     if (!drained.ok()) return reply.fail(drained.error());
     bool follow = request["follow"].as_bool() && engine_->active(id) != nullptr;
     if (!follow) return reply.ok(Value::object().set("id", id));
+    // As for watch: look once the engine has settled, so the end of the
+    // deployment (which it announces before it is over) is seen.
     stream->watcher = engine_->subscribe([this, stream, id, drain, reply](const EngineNotice& notice) {
-      if (stream->done || notice.deployment != id) return;
-      Status more = drain();
-      if (!more.ok() || engine_->active(id) == nullptr) {
-        stream->done = true;
-        engine_->unsubscribe(stream->watcher);
-        if (more.ok()) reply.ok(Value::object().set("id", id));
-        else reply.fail(more.error());
-      }
+      if (stream->done || notice.deployment != id || stream->pending) return;
+      stream->pending = true;
+      boost::asio::post(io_, [this, stream, id, drain, reply] {
+        stream->pending = false;
+        if (stream->done) return;
+        Status more = drain();
+        if (!more.ok() || engine_->active(id) == nullptr) {
+          stream->done = true;
+          engine_->unsubscribe(stream->watcher);
+          if (more.ok()) reply.ok(Value::object().set("id", id));
+          else reply.fail(more.error());
+        }
+      });
     });
     reply.on_close([this, stream] {
       stream->done = true;
