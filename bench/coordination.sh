@@ -19,13 +19,13 @@ cleanup() {
   if [ -n "${controller_pid:-}" ]; then kill "$controller_pid" 2>/dev/null || true; wait "$controller_pid" 2>/dev/null || true; fi
   nft delete table ip "slipway-$bridge" 2>/dev/null || true
   ip link del "$bridge" 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${SLIPWAY_BENCH_KEEP:-}" ] && cp "$work/slipwayd.log" /tmp/bench-slipwayd.log; rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 slipway() { "$build/cli/slipway" --socket "$work/control.sock" "$@"; }
 
 cat >"$work/slipway.yaml" <<CONFIG
-log-level: warn
+log-level: ${SLIPWAY_BENCH_LOG_LEVEL:-warn}
 clouds:
   local: {bridge: $bridge, subnet: 10.213.251.0/24}
   process: {}
@@ -107,6 +107,16 @@ for round in 1 2 3; do
       printf "barrier of %d instances, round %d: all released %.1f to %.1f ms after the last arrived  [target <= 20 ms]\n", n, round, first / 1e6, worst / 1e6
     }' "$work/times"
 done
+if grep -q "barrier b1 released" "$work/slipwayd.log"; then
+  # The controller's own part, from its debug log: last arrival received to
+  # every answer sent (SLIPWAY_BENCH_LOG_LEVEL=debug).
+  for round in 1 2 3; do
+    grep -E "barrier b$round (reached|released)" "$work/slipwayd.log" | awk -v round="$round" '
+      { split($1, t, "T"); split(t[2], hms, ":"); s = hms[1] * 3600 + hms[2] * 60 + hms[3] }
+      /reached/ { last = s } /released/ { done = s }
+      END { printf "  controller: barrier round %d answered all %.1f ms after receiving the last arrival\n", round, (done - last) * 1000 }'
+  done
+fi
 finish "$id"
 
 if [ "$cloud" = local ]; then

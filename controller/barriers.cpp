@@ -37,6 +37,8 @@ void BarrierBook::release(const std::string& deployment, const std::string& name
   auto waiters = std::move(b.waiters);
   b.waiters.clear();
   for (auto& w : waiters) w.callback(ok_status());
+  LOG_DEBUG("%s barrier %s released: %zu arrived, %zu answered", deployment.c_str(), name.c_str(),
+            b.arrived.size(), waiters.size());
 }
 
 void BarrierBook::arrive(const Deployment& d, const std::string& name, const std::string& instance,
@@ -46,6 +48,7 @@ void BarrierBook::arrive(const Deployment& d, const std::string& name, const std
     callback(ok_status());
     return;
   }
+  LOG_DEBUG("%s barrier %s reached by %s", d.id.c_str(), name.c_str(), instance.c_str());
   if (b.arrived.insert(instance).second) {
     Status saved = persist(d.id, name, instance);
     if (!saved.ok()) {
