@@ -13,7 +13,8 @@ Backoff::Backoff(int64_t initial_ms, int64_t max_ms, std::function<double()> ran
       random_(std::move(random)) {}
 
 int64_t Backoff::next() {
-  int64_t delay = base_ / 2 + static_cast<int64_t>(random_() * static_cast<double>(base_ - base_ / 2));
+  int64_t delay =
+      base_ / 2 + static_cast<int64_t>(random_() * static_cast<double>(base_ - base_ / 2));
   base_ = std::min(max_, base_ * 2);
   return std::max<int64_t>(1, delay);
 }

@@ -21,7 +21,9 @@ ControllerLink::ControllerLink(EventLoop& loop, zmq::context_t& context,
       refused_backoff_(timing.refused_initial_ms, timing.refused_max_ms, random_unit),
       heartbeat_ms_(timing.heartbeat_ms) {}
 
-ControllerLink::~ControllerLink() { stop(); }
+ControllerLink::~ControllerLink() {
+  stop();
+}
 
 void ControllerLink::start() {
   if (state_ != State::kIdle || attempt_timer_ != 0) return;
@@ -147,7 +149,8 @@ void ControllerLink::on_monitor() {
       case ZMQ_EVENT_CONNECT_RETRIED:
         retry(false, "connection refused");
         return;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -221,7 +224,8 @@ void ControllerLink::arm_heartbeat() {
 bool ControllerLink::send(const proto::AgentMessage& message) {
   if (state_ != State::kReady || !socket_) return false;
   try {
-    return socket_->send(zmq::buffer(proto::encode(message)), zmq::send_flags::dontwait).has_value();
+    return socket_->send(zmq::buffer(proto::encode(message)), zmq::send_flags::dontwait)
+        .has_value();
   } catch (const zmq::error_t& e) {
     LOG_WARN("cannot send to the controller: %s", e.what());
     return false;

@@ -19,13 +19,13 @@
 namespace slipway::agent {
 
 struct LinkTiming {
-  int64_t hello_timeout_ms = 5000;     // from connect to welcome
-  int64_t backoff_initial_ms = 200;    // after a lost or failed connection
+  int64_t hello_timeout_ms = 5000;   // from connect to welcome
+  int64_t backoff_initial_ms = 200;  // after a lost or failed connection
   int64_t backoff_max_ms = 30000;
-  int64_t refused_initial_ms = 5000;   // after the controller refused our key
+  int64_t refused_initial_ms = 5000;  // after the controller refused our key
   int64_t refused_max_ms = 300000;
-  int64_t heartbeat_ms = 5000;         // until the welcome says otherwise
-  int silent_heartbeats = 3;           // heartbeats missed before the link is lost
+  int64_t heartbeat_ms = 5000;  // until the welcome says otherwise
+  int silent_heartbeats = 3;    // heartbeats missed before the link is lost
 };
 
 class ControllerLink {
@@ -33,10 +33,10 @@ class ControllerLink {
   enum class State { kIdle, kConnecting, kReady, kStopped };
 
   struct Callbacks {
-    std::function<proto::Hello()> make_hello;                  // at every (re)connection
-    std::function<void(const proto::Welcome&)> on_welcome;     // the link is ready
+    std::function<proto::Hello()> make_hello;                    // at every (re)connection
+    std::function<void(const proto::Welcome&)> on_welcome;       // the link is ready
     std::function<void(proto::ControllerMessage&&)> on_message;  // after welcome, not heartbeats
-    std::function<void()> on_lost;                             // a ready link went down
+    std::function<void()> on_lost;                               // a ready link went down
   };
 
   ControllerLink(EventLoop& loop, zmq::context_t& context, Contextualization context_data,

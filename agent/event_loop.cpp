@@ -43,7 +43,9 @@ uint64_t EventLoop::after(int64_t delay_ms, Callback callback) {
   return id;
 }
 
-void EventLoop::cancel(uint64_t timer) { timer_callbacks_.erase(timer); }
+void EventLoop::cancel(uint64_t timer) {
+  timer_callbacks_.erase(timer);
+}
 
 void EventLoop::run_once(int64_t max_wait_ms) {
   int64_t now = clock_.steady_ms();

@@ -44,7 +44,8 @@ class Client {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) die("cannot reach the agent");
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+      die("cannot reach the agent");
   }
   agent::local::Answer call(const agent::local::Request& request) {
     if (!frame::write_frame(fd_, agent::local::encode_request(request)).ok()) die("send failed");
@@ -52,7 +53,8 @@ class Client {
     if (!payload.ok()) die("the agent hung up");
     auto answer = agent::local::decode_answer(*payload);
     if (!answer.ok()) die("bad answer");
-    if (answer->code != "ok") die(("request failed: " + answer->code + " " + answer->message).c_str());
+    if (answer->code != "ok")
+      die(("request failed: " + answer->code + " " + answer->message).c_str());
     return *answer;
   }
   std::string get(const std::string& key) {
@@ -81,7 +83,9 @@ class Client {
 // "p50 p99 max" in microseconds.
 std::string summary(std::vector<double> us) {
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))];
+  };
   char buf[128];
   std::snprintf(buf, sizeof buf, "%.0f %.0f %.0f %zu", at(0.50), at(0.99), us.back(), us.size());
   return buf;
@@ -90,7 +94,10 @@ std::string summary(std::vector<double> us) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) Client::die("usage: coordination_client get KEY COUNT | wake-producer N | wake-consumer N | barrier NAME");
+  if (argc < 3)
+    Client::die(
+        "usage: coordination_client get KEY COUNT | wake-producer N | wake-consumer N | barrier "
+        "NAME");
   std::string mode = argv[1];
   Client client;
   if (mode == "get" && argc == 4) {
@@ -99,7 +106,9 @@ int main(int argc, char** argv) {
     for (int i = 0; i < count; ++i) {
       auto start = std::chrono::steady_clock::now();
       client.get(argv[2]);
-      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+      us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+              .count());
     }
     client.set("get_us", summary(us));
   } else if (mode == "wake-producer") {

@@ -29,14 +29,17 @@ int main(int argc, char** argv) {
   }
   SystemClock clock;
   ParameterStore params(**store, clock);
-  (void)(*store)->db().exec("INSERT INTO deployments(id, module, owner_uid, owner_name, state, keep_running, "
-                            "timeout_ms, created_at, state_since, spec) VALUES('d','m',0,'r','Executing','always',0,0,0,x'90')");
+  (void)(*store)->db().exec(
+      "INSERT INTO deployments(id, module, owner_uid, owner_name, state, keep_running, "
+      "timeout_ms, created_at, state_since, spec) "
+      "VALUES('d','m',0,'r','Executing','always',0,0,0,x'90')");
   params.map("d", "producer.1:value", "consumer.1:input");
   std::vector<double> set_us, wake_us;
   for (int i = 0; i < count; ++i) {
     std::string key = "producer.1:k" + std::to_string(i % 100);
     auto woke = std::chrono::steady_clock::time_point();
-    params.wait("d", {key}, 0, [&](Result<ParameterStore::Values>) { woke = std::chrono::steady_clock::now(); });
+    params.wait("d", {key}, 0,
+                [&](Result<ParameterStore::Values>) { woke = std::chrono::steady_clock::now(); });
     auto start = std::chrono::steady_clock::now();
     if (!params.set("d", key, std::to_string(i)).ok()) return 1;
     auto end = std::chrono::steady_clock::now();

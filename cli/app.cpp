@@ -12,11 +12,14 @@ ControlClient& Session::client() {
   return *client_;
 }
 
-Result<Value> Session::call(const Value& request, const std::function<void(const Value&)>& on_event) {
+Result<Value> Session::call(const Value& request,
+                            const std::function<void(const Value&)>& on_event) {
   return client().call(request, on_event);
 }
 
-void Session::print_json(const Value& value) const { std::printf("%s\n", value.to_json_pretty().c_str()); }
+void Session::print_json(const Value& value) const {
+  std::printf("%s\n", value.to_json_pretty().c_str());
+}
 
 int Session::fail(const Error& error) const {
   std::fprintf(stderr, "slipway: %s\n", error.message().c_str());

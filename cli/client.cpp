@@ -30,8 +30,8 @@ Status ControlClient::connect() {
     ::close(fd_);
     fd_ = -1;
     std::string hint = err == ENOENT || err == ECONNREFUSED ? " (is slipwayd running?)"
-                       : err == EACCES ? " (are you in the slipway group?)"
-                                       : "";
+                       : err == EACCES                      ? " (are you in the slipway group?)"
+                                                            : "";
     return Error(err == EACCES ? Code::kPermissionDenied : Code::kUnavailable,
                  "cannot reach slipwayd at " + path_ + ": " + std::strerror(err) + hint);
   }

@@ -33,10 +33,12 @@ int watch(Session& session, const std::string& id, const std::string& state, int
   if (!result.ok()) return session.fail(result.error());
   const Value& end = *result;
   if (end["aborted"].as_bool()) {
-    std::fprintf(stderr, "slipway: deployment %s aborted: %s\n", id.c_str(), end["abort_reason"].str().c_str());
+    std::fprintf(stderr, "slipway: deployment %s aborted: %s\n", id.c_str(),
+                 end["abort_reason"].str().c_str());
     return 8;
   }
-  if (end["state"].str() == "Cancelled" || (end["terminate_requested"].as_bool() && !end["reached_ready"].as_bool())) {
+  if (end["state"].str() == "Cancelled" ||
+      (end["terminate_requested"].as_bool() && !end["reached_ready"].as_bool())) {
     std::fprintf(stderr, "slipway: deployment %s was terminated before it was ready\n", id.c_str());
     return 1;
   }
@@ -59,18 +61,23 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   deploy->add_option("--node-cloud", a->node_clouds, "NODE=CLOUD: put a node on another cloud");
   deploy->add_option("-p,--parameter", a->parameters, "NODE:KEY=VALUE: an input's value");
   deploy->add_option("--multiplicity", a->multiplicities, "NODE=N: instances of a node");
-  deploy->add_option("--keep-running", a->keep_running, "always, on-success (default), on-error, never");
+  deploy->add_option("--keep-running", a->keep_running,
+                     "always, on-success (default), on-error, never");
   deploy->add_option("--timeout", a->timeout_s, "seconds a state may last (default 3600)");
   deploy->add_flag("--wait", a->wait, "wait until Ready, showing progress on stderr");
   deploy->callback([&session, &outcome, a] {
-    Value request = Value::object().set("op", "deploy").set("module", a->module).set("cloud", a->cloud)
+    Value request = Value::object()
+                        .set("op", "deploy")
+                        .set("module", a->module)
+                        .set("cloud", a->cloud)
                         .set("keep_running", a->keep_running);
     if (a->timeout_s != 0) request.set("timeout_s", a->timeout_s);
     Value node_clouds = Value::object();
     for (const auto& text : a->node_clouds) {
       std::string node, cloud;
       if (!split_pair(text, &node, &cloud)) {
-        outcome.status = session.fail(Error(Code::kUsage, "--node-cloud " + text + ": write NODE=CLOUD"));
+        outcome.status =
+            session.fail(Error(Code::kUsage, "--node-cloud " + text + ": write NODE=CLOUD"));
         return;
       }
       node_clouds.set(node, cloud);
@@ -78,16 +85,19 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
     Value multiplicities = Value::object();
     for (const auto& text : a->multiplicities) {
       std::string node, count;
-      if (!split_pair(text, &node, &count) || count.find_first_not_of("0123456789") != std::string::npos ||
-          count.size() > 6) {
-        outcome.status = session.fail(Error(Code::kUsage, "--multiplicity " + text + ": write NODE=N"));
+      if (!split_pair(text, &node, &count) ||
+          count.find_first_not_of("0123456789") != std::string::npos || count.size() > 6) {
+        outcome.status =
+            session.fail(Error(Code::kUsage, "--multiplicity " + text + ": write NODE=N"));
         return;
       }
       multiplicities.set(node, static_cast<int64_t>(std::stoll(count)));
     }
     Value parameters = Value::array();
     for (const auto& p : a->parameters) parameters.push(p);
-    request.set("node_clouds", node_clouds).set("multiplicities", multiplicities).set("parameters", parameters);
+    request.set("node_clouds", node_clouds)
+        .set("multiplicities", multiplicities)
+        .set("parameters", parameters);
     auto result = session.call(request);
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
@@ -110,8 +120,11 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
     if (session.json) return session.print_json(*result);
     Table table({"ID", "MODULE", "STATE", "AGE", "MACHINES"});
     for (const auto& d : result->items()) {
-      std::string state = d["state"].str() + (d["aborted"].as_bool() && d["state"].str() != "Aborted" ? " (aborted)" : "");
-      table.add({d["id"].str(), d["module"].str(), state, human_duration(d["age_s"].as_int() * 1000),
+      std::string state =
+          d["state"].str() +
+          (d["aborted"].as_bool() && d["state"].str() != "Aborted" ? " (aborted)" : "");
+      table.add({d["id"].str(), d["module"].str(), state,
+                 human_duration(d["age_s"].as_int() * 1000),
                  std::to_string(d["machines"].as_int())});
     }
     std::fputs(table.render().c_str(), stdout);
@@ -130,9 +143,11 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
     const Value& d = *result;
     std::printf("deployment  %s  %s\n", d["id"].str().c_str(), d["module"].str().c_str());
     std::printf("state       %s for %s (keep-running %s)\n", d["state"].str().c_str(),
-                human_duration(d["in_state_s"].as_int() * 1000).c_str(), d["keep_running"].str().c_str());
+                human_duration(d["in_state_s"].as_int() * 1000).c_str(),
+                d["keep_running"].str().c_str());
     if (d["aborted"].as_bool()) std::printf("aborted     %s\n", d["abort_reason"].str().c_str());
-    std::printf("owner       %s, created %s\n\n", d["owner"].str().c_str(), local_time(d["created_at"].as_int()).c_str());
+    std::printf("owner       %s, created %s\n\n", d["owner"].str().c_str(),
+                local_time(d["created_at"].as_int()).c_str());
     Table instances({"INSTANCE", "CLOUD", "ADDRESS", "STATUS", "VMSTATE", "PHASE", "STATECUSTOM"});
     for (const auto& i : d["instances_detail"].items()) {
       instances.add({i["name"].str(), i["cloud"].str(), i["address"].str(), i["status"].str(),
@@ -140,13 +155,14 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
     }
     std::fputs(instances.render().c_str(), stdout);
     for (const auto& i : d["instances_detail"].items()) {
-      if (!i["error"].str().empty()) std::printf("%s: %s\n", i["name"].str().c_str(), i["error"].str().c_str());
+      if (!i["error"].str().empty())
+        std::printf("%s: %s\n", i["name"].str().c_str(), i["error"].str().c_str());
     }
     if (!d["events"].items().empty()) {
       std::printf("\nrecent events\n");
       for (const auto& e : d["events"].items()) {
-        std::printf("  %s  %-22s %s\n", clock_time(e["at"].as_int()).c_str(), e["kind"].str().c_str(),
-                    e["message"].str().c_str());
+        std::printf("  %s  %-22s %s\n", clock_time(e["at"].as_int()).c_str(),
+                    e["kind"].str().c_str(), e["message"].str().c_str());
       }
     }
   });
@@ -156,7 +172,8 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
     int64_t timeout_s = 0;
   };
   auto w = std::make_shared<WaitArgs>();
-  auto* wait = app.add_subcommand("wait", "block until a deployment reaches a state (8 if it aborts)");
+  auto* wait =
+      app.add_subcommand("wait", "block until a deployment reaches a state (8 if it aborts)");
   wait->add_option("id", w->id, "deployment id")->required();
   wait->add_option("--state", w->state, "the state to wait for (default Ready)");
   wait->add_option("--timeout", w->timeout_s, "give up after this many seconds (exit 9)");
@@ -170,9 +187,12 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   abort->callback([&session, &outcome, abort_args] {
     std::string reason;
     for (size_t i = 1; i < abort_args->size(); ++i) reason += (i > 1 ? " " : "") + (*abort_args)[i];
-    auto result = session.call(Value::object().set("op", "abort").set("id", abort_args->front()).set("reason", reason));
-    if (!result.ok()) outcome.status = session.fail(result.error());
-    else if (session.json) session.print_json(*result);
+    auto result = session.call(
+        Value::object().set("op", "abort").set("id", abort_args->front()).set("reason", reason));
+    if (!result.ok())
+      outcome.status = session.fail(result.error());
+    else if (session.json)
+      session.print_json(*result);
   });
 
   auto terminate_id = std::make_shared<std::string>();
@@ -180,8 +200,10 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   terminate->add_option("id", *terminate_id, "deployment id")->required();
   terminate->callback([&session, &outcome, terminate_id] {
     auto result = session.call(Value::object().set("op", "terminate").set("id", *terminate_id));
-    if (!result.ok()) outcome.status = session.fail(result.error());
-    else if (session.json) session.print_json(*result);
+    if (!result.ok())
+      outcome.status = session.fail(result.error());
+    else if (session.json)
+      session.print_json(*result);
   });
 }
 

@@ -14,7 +14,8 @@ namespace {
 class LogPrinter {
  public:
   void add(const Value& chunk) {
-    std::string prefix = "[" + chunk["instance"].str() + " " + chunk["step"].str().substr(0, chunk["step"].str().find(':')) +
+    std::string prefix = "[" + chunk["instance"].str() + " " +
+                         chunk["step"].str().substr(0, chunk["step"].str().find(':')) +
                          (chunk["stream"].str() == "stderr" ? "!" : "") + "] ";
     std::string& pending = partial_[prefix];
     pending += chunk["data"].str();
@@ -63,12 +64,17 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
   logs->add_flag("-f,--follow", l->follow, "keep printing as scripts run");
   logs->callback([&session, &outcome, l] {
     LogPrinter printer;
-    auto result = session.call(
-        Value::object().set("op", "logs").set("id", l->id).set("instance", l->instance).set("follow", l->follow),
-        [&](const Value& chunk) {
-          if (session.json) std::printf("%s\n", chunk.to_json().c_str());
-          else printer.add(chunk);
-        });
+    auto result = session.call(Value::object()
+                                   .set("op", "logs")
+                                   .set("id", l->id)
+                                   .set("instance", l->instance)
+                                   .set("follow", l->follow),
+                               [&](const Value& chunk) {
+                                 if (session.json)
+                                   std::printf("%s\n", chunk.to_json().c_str());
+                                 else
+                                   printer.add(chunk);
+                               });
     printer.flush();
     if (!result.ok()) outcome.status = session.fail(result.error());
   });
@@ -99,7 +105,9 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
         outcome.status = session.fail(made.error());
         return;
       }
-      written.push(Value::object().set("path", path).set("bytes", static_cast<int64_t>(f["data"].str().size()))
+      written.push(Value::object()
+                       .set("path", path)
+                       .set("bytes", static_cast<int64_t>(f["data"].str().size()))
                        .set("complete", f["complete"]));
     }
     if (session.json) return session.print_json(written);
@@ -107,7 +115,8 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
       std::printf("%s (%s)%s\n", w["path"].str().c_str(), human_bytes(w["bytes"].as_int()).c_str(),
                   w["complete"].as_bool() ? "" : " incomplete");
     }
-    if (written.items().empty()) std::fprintf(stderr, "slipway: deployment %s has no reports yet\n", r->id.c_str());
+    if (written.items().empty())
+      std::fprintf(stderr, "slipway: deployment %s has no reports yet\n", r->id.c_str());
   });
 
   auto follow = std::make_shared<bool>(false);
@@ -118,8 +127,9 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
       if (session.json) {
         std::printf("%s\n", e.to_json().c_str());
       } else {
-        std::printf("%s  %-9s %-24s %s\n", local_time(e["at"].as_int()).c_str(), e["deployment"].str().c_str(),
-                    e["kind"].str().c_str(), e["message"].str().c_str());
+        std::printf("%s  %-9s %-24s %s\n", local_time(e["at"].as_int()).c_str(),
+                    e["deployment"].str().c_str(), e["kind"].str().c_str(),
+                    e["message"].str().c_str());
       }
       std::fflush(stdout);
     };

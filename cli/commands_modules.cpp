@@ -21,7 +21,7 @@ bool is_yaml(const std::string& name) {
 
 // Files to push: each FILE, and every *.yaml / *.yml under each DIR.
 Status collect(const std::string& path, std::vector<std::string>* out, int depth = 0) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Error(Code::kNotFound, "no file or directory " + path);
   if (!S_ISDIR(st.st_mode)) {
     out->push_back(path);
@@ -32,10 +32,12 @@ Status collect(const std::string& path, std::vector<std::string>* out, int depth
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     std::string child = path + "/" + name;
-    struct stat cs{};
+    struct stat cs {};
     if (::stat(child.c_str(), &cs) != 0) continue;
-    if (S_ISDIR(cs.st_mode)) SLIPWAY_RETURN_IF_ERROR(collect(child, out, depth + 1));
-    else if (is_yaml(name)) out->push_back(child);
+    if (S_ISDIR(cs.st_mode))
+      SLIPWAY_RETURN_IF_ERROR(collect(child, out, depth + 1));
+    else if (is_yaml(name))
+      out->push_back(child);
   }
   return ok_status();
 }
@@ -52,7 +54,8 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
   module->require_subcommand(1);
 
   auto paths = std::make_shared<std::vector<std::string>>();
-  auto* push = module->add_subcommand("push", "check and store modules; prints NAME@VERSION for each");
+  auto* push =
+      module->add_subcommand("push", "check and store modules; prints NAME@VERSION for each");
   push->add_option("paths", *paths, "module files, or directories of *.yaml files")->required();
   push->callback([&session, &outcome, paths] {
     std::vector<std::string> files;
@@ -85,7 +88,8 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
     }
     if (session.json) return session.print_json(*result);
     for (const auto& m : result->items()) {
-      std::printf("%s@%lld%s\n", m["name"].str().c_str(), static_cast<long long>(m["version"].as_int()),
+      std::printf("%s@%lld%s\n", m["name"].str().c_str(),
+                  static_cast<long long>(m["version"].as_int()),
                   m["created"].as_bool() ? "" : " (unchanged)");
     }
   });
@@ -169,23 +173,28 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
   pub->excludes(grp)->excludes(priv);
   grp->excludes(priv);
   share->callback([&session, &outcome, share_args] {
-    std::string visibility = share_args->make_public    ? "public"
+    std::string visibility = share_args->make_public      ? "public"
                              : !share_args->group.empty() ? "group"
-                             : share_args->make_private  ? "private"
-                                                         : "";
+                             : share_args->make_private   ? "private"
+                                                          : "";
     if (visibility.empty()) {
-      outcome.status = session.fail(Error(Code::kUsage, "say --public, --group GROUP or --private"));
+      outcome.status =
+          session.fail(Error(Code::kUsage, "say --public, --group GROUP or --private"));
       return;
     }
-    auto result = session.call(Value::object().set("op", "module.share").set("name", share_args->name)
-                                   .set("visibility", visibility).set("group", share_args->group));
+    auto result = session.call(Value::object()
+                                   .set("op", "module.share")
+                                   .set("name", share_args->name)
+                                   .set("visibility", visibility)
+                                   .set("group", share_args->group));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
     }
     if (session.json) return session.print_json(*result);
     std::printf("%s is now %s\n", share_args->name.c_str(),
-                visibility == "group" ? ("shared with group " + share_args->group).c_str() : visibility.c_str());
+                visibility == "group" ? ("shared with group " + share_args->group).c_str()
+                                      : visibility.c_str());
   });
 }
 

@@ -32,7 +32,8 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
   params->add_option("id", p->id, "deployment id")->required();
   params->add_option("glob", p->glob, "only keys matching this pattern, e.g. 'web.*:url*'");
   params->callback([&session, &outcome, p] {
-    auto result = session.call(Value::object().set("op", "params").set("id", p->id).set("glob", p->glob));
+    auto result =
+        session.call(Value::object().set("op", "params").set("id", p->id).set("glob", p->glob));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -61,7 +62,10 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
       outcome.status = session.fail(Error(Code::kUsage, "--timeout must be 0 or more seconds"));
       return;
     }
-    auto result = session.call(Value::object().set("op", "get").set("id", g->id).set("key", g->key)
+    auto result = session.call(Value::object()
+                                   .set("op", "get")
+                                   .set("id", g->id)
+                                   .set("key", g->key)
                                    .set("timeout_s", g->timeout_s));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
@@ -75,15 +79,19 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
     std::string id, key, value;
   };
   auto s = std::make_shared<SetArgs>();
-  auto* set = app.add_subcommand("set", "set an instance's parameter (VALUE - reads standard input)");
+  auto* set =
+      app.add_subcommand("set", "set an instance's parameter (VALUE - reads standard input)");
   set->add_option("id", s->id, "deployment id")->required();
   set->add_option("key", s->key, "NODE.N:KEY")->required();
   set->add_option("value", s->value, "the value, or - for standard input")->required();
   set->callback([&session, &outcome, s] {
     std::string value = s->value == "-" ? read_stdin() : s->value;
-    auto result = session.call(Value::object().set("op", "set").set("id", s->id).set("key", s->key).set("value", value));
-    if (!result.ok()) outcome.status = session.fail(result.error());
-    else if (session.json) session.print_json(*result);
+    auto result = session.call(
+        Value::object().set("op", "set").set("id", s->id).set("key", s->key).set("value", value));
+    if (!result.ok())
+      outcome.status = session.fail(result.error());
+    else if (session.json)
+      session.print_json(*result);
   });
 }
 

@@ -31,9 +31,12 @@ int print_status(Session& session) {
   std::string clouds;
   for (const auto& cloud : s["clouds"].items()) {
     std::string state = cloud["state"].str();
-    clouds += (clouds.empty() ? "" : ", ") + cloud["name"].str() +
-              (cloud["name"].str() != cloud["connector"].str() ? " (" + cloud["connector"].str() + ")" : "") +
-              (cloud["default"].as_bool() ? " [default]" : "") + (state.empty() || state == "ready" ? "" : " " + state);
+    clouds +=
+        (clouds.empty() ? "" : ", ") + cloud["name"].str() +
+        (cloud["name"].str() != cloud["connector"].str() ? " (" + cloud["connector"].str() + ")"
+                                                         : "") +
+        (cloud["default"].as_bool() ? " [default]" : "") +
+        (state.empty() || state == "ready" ? "" : " " + state);
   }
   std::printf("clouds        %s\n", clouds.c_str());
   if (!s["agents"].items().empty()) {
@@ -50,7 +53,8 @@ int print_status(Session& session) {
 }  // namespace
 
 void add_status_commands(CLI::App& app, Session& session, Outcome& outcome) {
-  auto* status = app.add_subcommand("status", "how the controller is: version, uptime, agents, deployments, clouds");
+  auto* status = app.add_subcommand(
+      "status", "how the controller is: version, uptime, agents, deployments, clouds");
   status->callback([&] { outcome.status = print_status(session); });
 }
 
@@ -105,8 +109,10 @@ void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome) {
       outcome.status = session.fail(result.error());
       return;
     }
-    if (session.json) session.print_json(*result);
-    else std::printf("%s revoked\n", revoke_name->c_str());
+    if (session.json)
+      session.print_json(*result);
+    else
+      std::printf("%s revoked\n", revoke_name->c_str());
   });
 
   auto* list = agent->add_subcommand("list", "agents registered by hand");

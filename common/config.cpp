@@ -15,9 +15,12 @@ std::string env_or(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-std::string home() { return env_or("HOME", "/tmp"); }
+std::string home() {
+  return env_or("HOME", "/tmp");
+}
 
-Result<Millis> duration_at(const std::string& source, const YAML::Node& node, const std::string& what) {
+Result<Millis> duration_at(const std::string& source, const YAML::Node& node,
+                           const std::string& what) {
   SLIPWAY_ASSIGN_OR_RETURN(std::string text, yaml::get_string(source, node, what));
   auto parsed = parse_duration(text);
   if (!parsed.ok()) return yaml::error_at(source, node, what + ": " + parsed.error().message());
@@ -57,16 +60,23 @@ Result<Millis> parse_duration(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   if (digits == 0 || digits > 12) {
-    return Error(Code::kInvalidArgument, "\"" + text + "\" is not a duration such as 30s, 5m or 1h");
+    return Error(Code::kInvalidArgument,
+                 "\"" + text + "\" is not a duration such as 30s, 5m or 1h");
   }
   int64_t n = std::stoll(text.substr(0, digits));
   std::string unit = text.substr(digits);
   int64_t scale = 0;
-  if (unit.empty() || unit == "s") scale = 1000;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "m") scale = 60 * 1000;
-  else if (unit == "h") scale = 3600 * 1000;
-  else return Error(Code::kInvalidArgument, "\"" + text + "\" has an unknown unit (use ms, s, m or h)");
+  if (unit.empty() || unit == "s")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1;
+  else if (unit == "m")
+    scale = 60 * 1000;
+  else if (unit == "h")
+    scale = 3600 * 1000;
+  else
+    return Error(Code::kInvalidArgument,
+                 "\"" + text + "\" has an unknown unit (use ms, s, m or h)");
   return Millis(n * scale);
 }
 
@@ -90,7 +100,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     auto dur = [&](const char* key, Millis* out) -> Status {
       if (!root[key]) return ok_status();
       SLIPWAY_ASSIGN_OR_RETURN(*out, duration_at(source, root[key], key));
-      if (out->count() <= 0) return yaml::error_at(source, root[key], std::string(key) + " must be positive");
+      if (out->count() <= 0)
+        return yaml::error_at(source, root[key], std::string(key) + " must be positive");
       return ok_status();
     };
     SLIPWAY_RETURN_IF_ERROR(str("data-dir", &config.data_dir));
@@ -106,10 +117,12 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     SLIPWAY_RETURN_IF_ERROR(str("agent-binary", &config.agent_binary));
     SLIPWAY_RETURN_IF_ERROR(str("images-dir", &config.images_dir));
     if (root["log-level"]) {
-      SLIPWAY_ASSIGN_OR_RETURN(std::string level, yaml::get_string(source, root["log-level"], "log-level"));
+      SLIPWAY_ASSIGN_OR_RETURN(std::string level,
+                               yaml::get_string(source, root["log-level"], "log-level"));
       if (!log::parse_level(level, &config.log_level)) {
-        return yaml::error_at(source, root["log-level"],
-                              "log-level must be debug, info, warn, error or off, not \"" + level + "\"");
+        return yaml::error_at(
+            source, root["log-level"],
+            "log-level must be debug, info, warn, error or off, not \"" + level + "\"");
       }
     }
     if (config.heartbeat_timeout <= config.heartbeat_interval) {
@@ -127,7 +140,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         const YAML::Node body = entry.second;
         CloudConfig cloud;
         SLIPWAY_ASSIGN_OR_RETURN(cloud.name, yaml::get_string(source, key, "a cloud's name"));
-        if (!body.IsMap()) return yaml::error_at(source, body, "cloud " + cloud.name + " must be a mapping");
+        if (!body.IsMap())
+          return yaml::error_at(source, body, "cloud " + cloud.name + " must be a mapping");
         cloud.connector = cloud.name;
         if (body["connector"]) {
           SLIPWAY_ASSIGN_OR_RETURN(cloud.connector,
@@ -135,7 +149,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
         }
         cloud.settings = Value::object();
         for (const auto& field : body) {
-          if (!field.first.IsScalar()) return yaml::error_at(source, field.first, "a setting's name must be a name");
+          if (!field.first.IsScalar())
+            return yaml::error_at(source, field.first, "a setting's name must be a name");
           if (field.first.Scalar() == "connector") continue;
           cloud.settings.set(field.first.Scalar(), yaml::to_value(field.second));
         }
@@ -146,11 +161,12 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
       }
     }
     if (config.cloud(config.default_cloud) == nullptr) {
-      return Error(Code::kInvalidArgument,
-                   source + ": default-cloud \"" + config.default_cloud + "\" is not among the clouds");
+      return Error(Code::kInvalidArgument, source + ": default-cloud \"" + config.default_cloud +
+                                               "\" is not among the clouds");
     }
   } catch (const YAML::Exception& e) {
-    return Error(Code::kInvalidArgument, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return Error(Code::kInvalidArgument,
+                 source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return config;
 }

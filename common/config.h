@@ -24,8 +24,8 @@ struct CloudConfig {
 struct Config {
   std::string data_dir;
   std::string control_socket;
-  std::string control_group = "slipway";     // group of the control socket (mode 0660)
-  std::string admin_group = "slipway-admin"; // members see and act on everything
+  std::string control_group = "slipway";      // group of the control socket (mode 0660)
+  std::string admin_group = "slipway-admin";  // members see and act on everything
   // Where the agent endpoint binds. "*" as port picks a free one.
   std::string agent_endpoint = "tcp://*:7740";
   log::Level log_level = log::Level::kInfo;

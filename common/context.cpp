@@ -70,12 +70,18 @@ Result<Contextualization> Contextualization::parse(std::string_view text) {
     if (eq == std::string_view::npos) return;
     std::string_view key = line.substr(0, eq);
     std::string value(line.substr(eq + 1));
-    if (key == "endpoint") c.endpoint = value;
-    else if (key == "server-key") c.server_key = value;
-    else if (key == "public-key") c.public_key = value;
-    else if (key == "secret-key") c.secret_key = value;
-    else if (key == "deployment") c.deployment = value;
-    else if (key == "instance") c.instance = value;
+    if (key == "endpoint")
+      c.endpoint = value;
+    else if (key == "server-key")
+      c.server_key = value;
+    else if (key == "public-key")
+      c.public_key = value;
+    else if (key == "secret-key")
+      c.secret_key = value;
+    else if (key == "deployment")
+      c.deployment = value;
+    else if (key == "instance")
+      c.instance = value;
   });
   if (!valid_endpoint(c.endpoint)) {
     return Error(Code::kInvalidArgument, "contextualization: endpoint must be tcp://HOST:PORT");
@@ -84,7 +90,8 @@ Result<Contextualization> Contextualization::parse(std::string_view text) {
     return Error(Code::kInvalidArgument, "contextualization: server-key is not a CURVE public key");
   }
   if (!crypto::is_valid_key(c.public_key) || !crypto::is_valid_key(c.secret_key)) {
-    return Error(Code::kInvalidArgument, "contextualization: public-key and secret-key must be a CURVE key pair");
+    return Error(Code::kInvalidArgument,
+                 "contextualization: public-key and secret-key must be a CURVE key pair");
   }
   if (!valid_name(c.instance)) {
     return Error(Code::kInvalidArgument, "contextualization: instance is missing or malformed");
@@ -104,7 +111,8 @@ Result<Contextualization> Contextualization::parse_kernel_args(std::string_view 
       text += '\n';
     }
   });
-  if (text.empty()) return Error(Code::kNotFound, "the kernel command line has no slipway.* arguments");
+  if (text.empty())
+    return Error(Code::kNotFound, "the kernel command line has no slipway.* arguments");
   return parse(text);
 }
 
@@ -114,7 +122,9 @@ std::string Contextualization::to_user_data() const {
   for_each_line(to_text(), '\n', [&](std::string_view line) {
     if (!line.empty()) out += "      " + std::string(line) + "\n";
   });
-  out += "runcmd:\n  - [sh, -c, 'systemctl restart slipway-agent || /usr/sbin/slipway-agent --daemon']\n";
+  out +=
+      "runcmd:\n  - [sh, -c, 'systemctl restart slipway-agent || /usr/sbin/slipway-agent "
+      "--daemon']\n";
   return out;
 }
 
@@ -132,7 +142,8 @@ Result<Contextualization> Contextualization::parse_user_data(std::string_view us
   while (line_start != std::string_view::npos && line_start + 1 < user_data.size()) {
     size_t next = user_data.find('\n', line_start + 1);
     std::string_view line = user_data.substr(
-        line_start + 1, (next == std::string_view::npos ? user_data.size() : next) - line_start - 1);
+        line_start + 1,
+        (next == std::string_view::npos ? user_data.size() : next) - line_start - 1);
     if (line.rfind("      ", 0) != 0) break;  // the block ends where its indentation does
     text.append(line.substr(6));
     text += '\n';

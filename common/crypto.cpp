@@ -53,8 +53,8 @@ Result<KeyPair> generate_keypair() {
   char pub[kKeyTextSize + 1];
   char sec[kKeyTextSize + 1];
   if (zmq_curve_keypair(pub, sec) != 0) {
-    return Error(Code::kInternal, std::string("cannot make a CURVE key pair: ") +
-                                      zmq_strerror(zmq_errno()));
+    return Error(Code::kInternal,
+                 std::string("cannot make a CURVE key pair: ") + zmq_strerror(zmq_errno()));
   }
   KeyPair keys{pub, sec};
   sodium_memzero(sec, sizeof sec);
@@ -70,7 +70,8 @@ bool is_valid_key(std::string_view text) {
 
 Result<std::string> public_key_of(std::string_view secret_key) {
   init();
-  if (!is_valid_key(secret_key)) return Error(Code::kInvalidArgument, "not a valid CURVE secret key");
+  if (!is_valid_key(secret_key))
+    return Error(Code::kInvalidArgument, "not a valid CURVE secret key");
   std::string secret(secret_key);
   char pub[kKeyTextSize + 1];
   if (zmq_curve_public(pub, secret.c_str()) != 0) {
@@ -93,15 +94,18 @@ std::string key_to_text(std::string_view raw32) {
 Status save_keypair(const std::string& path, const KeyPair& keys) {
   std::string body =
       "# Slipway CURVE key pair. Keep this file secret (mode 0600).\n"
-      "public-key = \"" + keys.public_key + "\"\n"
-      "secret-key = \"" + keys.secret_key + "\"\n";
+      "public-key = \"" +
+      keys.public_key +
+      "\"\n"
+      "secret-key = \"" +
+      keys.secret_key + "\"\n";
   Status status = fs::write_file_atomic(path, body, 0600);
   wipe(body);
   return status;
 }
 
 Result<KeyPair> load_keypair(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return Error(errno == ENOENT ? Code::kNotFound : Code::kIo,
                  "cannot read key file " + path + ": " + std::strerror(errno));
@@ -109,8 +113,9 @@ Result<KeyPair> load_keypair(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Error(Code::kPermissionDenied, "key file " + path + " is readable by group or others (mode " +
-                                              mode + "); make it mode 0600");
+    return Error(Code::kPermissionDenied, "key file " + path +
+                                              " is readable by group or others (mode " + mode +
+                                              "); make it mode 0600");
   }
   SLIPWAY_ASSIGN_OR_RETURN(std::string body, fs::read_file(path, 4096));
   KeyPair keys;
@@ -178,7 +183,9 @@ std::string random_alphanumeric(size_t count) {
   return random_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", count);
 }
 
-std::string random_id(size_t count) { return random_from("abcdefghijklmnopqrstuvwxyz0123456789", count); }
+std::string random_id(size_t count) {
+  return random_from("abcdefghijklmnopqrstuvwxyz0123456789", count);
+}
 
 std::string digest_hex(std::string_view data) {
   init();

@@ -12,9 +12,9 @@ namespace slipway::fs {
 namespace {
 
 Error io_error(const std::string& what, const std::string& path) {
-  return Error(errno == ENOENT ? Code::kNotFound
-                               : (errno == EACCES || errno == EPERM ? Code::kPermissionDenied
-                                                                    : Code::kIo),
+  return Error(errno == ENOENT
+                   ? Code::kNotFound
+                   : (errno == EACCES || errno == EPERM ? Code::kPermissionDenied : Code::kIo),
                what + " " + path + ": " + std::strerror(errno));
 }
 
@@ -89,7 +89,7 @@ Status make_dirs(const std::string& path, mode_t mode) {
       return io_error("cannot create directory", partial);
     }
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Error(Code::kIo, path + " is not a directory");
   }
@@ -98,12 +98,13 @@ Status make_dirs(const std::string& path, mode_t mode) {
 
 namespace {
 Status remove_at(int parent, const char* name, dev_t device, const std::string& shown) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return errno == ENOENT ? ok_status() : io_error("cannot stat", shown);
   }
   if (!S_ISDIR(st.st_mode)) {
-    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT) return io_error("cannot remove", shown);
+    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT)
+      return io_error("cannot remove", shown);
     return ok_status();
   }
   if (st.st_dev != device) return Error(Code::kFailedPrecondition, shown + " is a mount point");
@@ -130,13 +131,14 @@ Status remove_at(int parent, const char* name, dev_t device, const std::string& 
 }  // namespace
 
 Status remove_tree(const std::string& path) {
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? ok_status() : io_error("cannot stat", path);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? ok_status() : io_error("cannot stat", path);
   return remove_at(AT_FDCWD, path.c_str(), st.st_dev, path);
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
 

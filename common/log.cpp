@@ -15,27 +15,40 @@ std::atomic<const char*> g_tag{""};
 
 const char* level_name(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info ";
-    case Level::kWarn: return "warn ";
-    case Level::kError: return "error";
-    case Level::kOff: break;
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info ";
+    case Level::kWarn:
+      return "warn ";
+    case Level::kError:
+      return "error";
+    case Level::kOff:
+      break;
   }
   return "?    ";
 }
 
 }  // namespace
 
-void set_level(Level level) { g_level.store(level); }
-Level level() { return g_level.load(); }
-bool enabled(Level lvl) { return lvl != Level::kOff && lvl >= g_level.load(); }
-void set_tag(const char* tag) { g_tag.store(tag); }
+void set_level(Level level) {
+  g_level.store(level);
+}
+Level level() {
+  return g_level.load();
+}
+bool enabled(Level lvl) {
+  return lvl != Level::kOff && lvl >= g_level.load();
+}
+void set_tag(const char* tag) {
+  g_tag.store(tag);
+}
 
 bool parse_level(const std::string& text, Level* out) {
   static const struct {
     const char* name;
     Level level;
-  } kNames[] = {{"debug", Level::kDebug}, {"info", Level::kInfo}, {"warn", Level::kWarn},
+  } kNames[] = {{"debug", Level::kDebug},  {"info", Level::kInfo},   {"warn", Level::kWarn},
                 {"warning", Level::kWarn}, {"error", Level::kError}, {"off", Level::kOff}};
   for (const auto& entry : kNames) {
     if (text == entry.name) {
@@ -53,9 +66,9 @@ void write(Level lvl, const char* format, ...) {
   tm utc{};
   gmtime_r(&now.tv_sec, &utc);
   int n = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s%s",
-                        utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                        utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000, level_name(lvl),
-                        g_tag.load(), *g_tag.load() ? ": " : "");
+                        utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                        utc.tm_sec, now.tv_nsec / 1000000, level_name(lvl), g_tag.load(),
+                        *g_tag.load() ? ": " : "");
   if (n < 0) return;
   va_list args;
   va_start(args, format);

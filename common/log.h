@@ -23,8 +23,8 @@ void write(Level level, const char* format, ...) __attribute__((format(printf, 2
 
 }  // namespace slipway::log
 
-#define SLIPWAY_LOG_AT_(lvl, ...)                                          \
-  do {                                                                     \
+#define SLIPWAY_LOG_AT_(lvl, ...)                                              \
+  do {                                                                         \
     if (::slipway::log::enabled(lvl)) ::slipway::log::write(lvl, __VA_ARGS__); \
   } while (false)
 #define LOG_DEBUG(...) SLIPWAY_LOG_AT_(::slipway::log::Level::kDebug, __VA_ARGS__)

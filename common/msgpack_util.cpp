@@ -16,8 +16,8 @@ Result<msgpack::object_handle> unpack(std::string_view bytes) {
     msgpack::object_handle handle =
         msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, limit);
     if (offset != bytes.size()) {
-      return Error(Code::kProtocol, "message has " + std::to_string(bytes.size() - offset) +
-                                        " bytes after its end");
+      return Error(Code::kProtocol,
+                   "message has " + std::to_string(bytes.size() - offset) + " bytes after its end");
     }
     return handle;
   } catch (const msgpack::insufficient_bytes&) {

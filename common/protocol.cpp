@@ -223,8 +223,12 @@ Result<Variant> decode_message(std::string_view frame) {
 
 }  // namespace
 
-std::string encode(const AgentMessage& message) { return encode_message(message); }
-std::string encode(const ControllerMessage& message) { return encode_message(message); }
+std::string encode(const AgentMessage& message) {
+  return encode_message(message);
+}
+std::string encode(const ControllerMessage& message) {
+  return encode_message(message);
+}
 
 Result<AgentMessage> decode_agent_message(std::string_view frame) {
   return decode_message<AgentMessage>(frame);

@@ -37,12 +37,12 @@ inline constexpr int64_t kStderr = 2;
 
 // One step of an instance's recipe, computed by the controller.
 struct Step {
-  std::string id;        // unique within the instance, e.g. "post-install:examples/lamp/db"
-  std::string state;     // the deployment state the step belongs to: "Executing", "SendingReports"
-  std::string kind;      // "script" or "packages"
-  std::string name;      // "pre-install", "packages", "deployment", "report", "on-scale", ...
-  std::string module;    // the module that defined it
-  std::string body;      // the script text (kind "script")
+  std::string id;      // unique within the instance, e.g. "post-install:examples/lamp/db"
+  std::string state;   // the deployment state the step belongs to: "Executing", "SendingReports"
+  std::string kind;    // "script" or "packages"
+  std::string name;    // "pre-install", "packages", "deployment", "report", "on-scale", ...
+  std::string module;  // the module that defined it
+  std::string body;    // the script text (kind "script")
   std::vector<std::string> packages;  // kind "packages"
   template <typename V>
   void visit(V& v) {
@@ -66,7 +66,7 @@ struct Plan {
 struct Hello {
   static constexpr std::string_view kType = "hello";
   std::string agent_version;
-  std::string instance;  // what the agent believes it is; the key decides
+  std::string instance;                // what the agent believes it is; the key decides
   std::vector<std::string> completed;  // step ids this machine has completed
   template <typename V>
   void visit(V& v) {
@@ -121,8 +121,8 @@ struct Barrier {
   static constexpr std::string_view kType = "barrier";
   uint64_t id = 0;
   std::string name;
-  int64_t count = 0;                // 0: every live instance (or every one of `nodes`)
-  std::vector<std::string> nodes;   // empty: all nodes
+  int64_t count = 0;               // 0: every live instance (or every one of `nodes`)
+  std::vector<std::string> nodes;  // empty: all nodes
   int64_t timeout_ms = 0;
   template <typename V>
   void visit(V& v) {
@@ -227,8 +227,8 @@ struct Welcome {
   template <typename V>
   void visit(V& v) {
     v("instance", instance), v("deployment", deployment), v("heartbeat_ms", heartbeat_ms),
-        v("state", state), v("aborted", aborted), v("abort_reason", abort_reason),
-        v("plan", plan), v("completed", completed);
+        v("state", state), v("aborted", aborted), v("abort_reason", abort_reason), v("plan", plan),
+        v("completed", completed);
   }
 };
 

@@ -40,7 +40,9 @@ const CodeInfo& info(Code code) {
 
 }  // namespace
 
-const char* code_name(Code code) { return info(code).name; }
+const char* code_name(Code code) {
+  return info(code).name;
+}
 
 Code code_from_name(const std::string& name) {
   for (const auto& entry : kCodes) {
@@ -49,7 +51,11 @@ Code code_from_name(const std::string& name) {
   return Code::kError;
 }
 
-int cli_exit_code(Code code) { return info(code).cli_exit; }
-int ss_exit_code(Code code) { return info(code).ss_exit; }
+int cli_exit_code(Code code) {
+  return info(code).cli_exit;
+}
+int ss_exit_code(Code code) {
+  return info(code).ss_exit;
+}
 
 }  // namespace slipway

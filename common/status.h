@@ -15,18 +15,18 @@ namespace slipway {
 
 enum class Code {
   kOk,
-  kError,               // a failure with no more precise code
-  kUsage,               // a command line or request the caller wrote wrongly
-  kInvalidArgument,     // bad input: a module file, a value, a message field
-  kNotFound,            // the named thing does not exist (or is not visible)
+  kError,            // a failure with no more precise code
+  kUsage,            // a command line or request the caller wrote wrongly
+  kInvalidArgument,  // bad input: a module file, a value, a message field
+  kNotFound,         // the named thing does not exist (or is not visible)
   kAlreadyExists,
   kPermissionDenied,
   kFailedPrecondition,  // the thing exists but is not in a state that allows it
   kNotSet,              // a runtime parameter has no value yet
   kAborted,             // the deployment's abort flag is raised
   kTimeout,
-  kUnavailable,         // the controller or agent cannot be reached
-  kProtocol,            // a malformed, oversized or unknown message
+  kUnavailable,  // the controller or agent cannot be reached
+  kProtocol,     // a malformed, oversized or unknown message
   kIo,
   kInternal,
 };
@@ -62,7 +62,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return state_.index() == 0; }
@@ -113,15 +113,17 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 }  // namespace slipway
 
 // Returns early from the enclosing function with the error of a failed
 // Status or Result expression.
-#define SLIPWAY_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    auto&& slipway_status_ = (expr);               \
+#define SLIPWAY_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    auto&& slipway_status_ = (expr);                           \
     if (!slipway_status_.ok()) return slipway_status_.error(); \
   } while (false)
 
@@ -130,8 +132,8 @@ inline Status ok_status() { return Status(); }
 
 // SLIPWAY_ASSIGN_OR_RETURN(auto x, expr): binds the value of a Result, or
 // returns its error from the enclosing function.
-#define SLIPWAY_ASSIGN_OR_RETURN(lhs, expr)                                      \
-  auto SLIPWAY_CONCAT_(slipway_result_, __LINE__) = (expr);                      \
-  if (!SLIPWAY_CONCAT_(slipway_result_, __LINE__).ok())                           \
-    return SLIPWAY_CONCAT_(slipway_result_, __LINE__).error();                    \
+#define SLIPWAY_ASSIGN_OR_RETURN(lhs, expr)                    \
+  auto SLIPWAY_CONCAT_(slipway_result_, __LINE__) = (expr);    \
+  if (!SLIPWAY_CONCAT_(slipway_result_, __LINE__).ok())        \
+    return SLIPWAY_CONCAT_(slipway_result_, __LINE__).error(); \
   lhs = std::move(SLIPWAY_CONCAT_(slipway_result_, __LINE__)).value()

@@ -125,18 +125,24 @@ void pack_value(msgpack::sbuffer& buffer, msgpack::packer<msgpack::sbuffer>& p, 
 
 Result<Value> from_object(const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: return Value();
-    case msgpack::type::BOOLEAN: return Value(o.via.boolean);
+    case msgpack::type::NIL:
+      return Value();
+    case msgpack::type::BOOLEAN:
+      return Value(o.via.boolean);
     case msgpack::type::POSITIVE_INTEGER:
       if (o.via.u64 > static_cast<uint64_t>(INT64_MAX)) {
         return Error(Code::kProtocol, "integer out of range");
       }
       return Value(static_cast<int64_t>(o.via.u64));
-    case msgpack::type::NEGATIVE_INTEGER: return Value(o.via.i64);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return Value(o.via.i64);
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return Value(o.via.f64);
-    case msgpack::type::STR: return Value(std::string(o.via.str.ptr, o.via.str.size));
-    case msgpack::type::BIN: return Value(std::string(o.via.bin.ptr, o.via.bin.size));
+    case msgpack::type::FLOAT64:
+      return Value(o.via.f64);
+    case msgpack::type::STR:
+      return Value(std::string(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::BIN:
+      return Value(std::string(o.via.bin.ptr, o.via.bin.size));
     case msgpack::type::ARRAY: {
       Value::Array items;
       items.reserve(o.via.array.size);
@@ -159,13 +165,16 @@ Result<Value> from_object(const msgpack::object& o) {
       }
       return Value(std::move(fields));
     }
-    default: return Error(Code::kProtocol, "unsupported msgpack type");
+    default:
+      return Error(Code::kProtocol, "unsupported msgpack type");
   }
 }
 
 }  // namespace
 
-bool Value::as_bool(bool fallback) const { return is_bool() ? std::get<bool>(data_) : fallback; }
+bool Value::as_bool(bool fallback) const {
+  return is_bool() ? std::get<bool>(data_) : fallback;
+}
 int64_t Value::as_int(int64_t fallback) const {
   if (is_int()) return std::get<int64_t>(data_);
   if (is_double()) return static_cast<int64_t>(std::get<double>(data_));
@@ -182,7 +191,9 @@ std::string Value::as_string(const std::string& fallback) const {
 const std::string& Value::str() const {
   return is_string() ? std::get<std::string>(data_) : kEmptyString;
 }
-const Value::Array& Value::items() const { return is_array() ? std::get<Array>(data_) : kEmptyArray; }
+const Value::Array& Value::items() const {
+  return is_array() ? std::get<Array>(data_) : kEmptyArray;
+}
 const Value::Object& Value::fields() const {
   return is_object() ? std::get<Object>(data_) : kEmptyObject;
 }
@@ -271,13 +282,27 @@ void append_json_string(std::string& out, std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];

@@ -20,17 +20,17 @@ class Value {
   using Object = std::vector<std::pair<std::string, Value>>;
 
   Value() = default;
-  Value(std::nullptr_t) {}                                         // NOLINT
-  Value(bool b) : data_(b) {}                                      // NOLINT
-  Value(int i) : data_(static_cast<int64_t>(i)) {}                 // NOLINT
-  Value(int64_t i) : data_(i) {}                                   // NOLINT
-  Value(uint64_t i) : data_(static_cast<int64_t>(i)) {}            // NOLINT
-  Value(double d) : data_(d) {}                                    // NOLINT
-  Value(std::string s) : data_(std::move(s)) {}                    // NOLINT
-  Value(std::string_view s) : data_(std::string(s)) {}             // NOLINT
-  Value(const char* s) : data_(std::string(s)) {}                  // NOLINT
-  Value(Array a) : data_(std::move(a)) {}                          // NOLINT
-  Value(Object o) : data_(std::move(o)) {}                         // NOLINT
+  Value(std::nullptr_t) {}                               // NOLINT
+  Value(bool b) : data_(b) {}                            // NOLINT
+  Value(int i) : data_(static_cast<int64_t>(i)) {}       // NOLINT
+  Value(int64_t i) : data_(i) {}                         // NOLINT
+  Value(uint64_t i) : data_(static_cast<int64_t>(i)) {}  // NOLINT
+  Value(double d) : data_(d) {}                          // NOLINT
+  Value(std::string s) : data_(std::move(s)) {}          // NOLINT
+  Value(std::string_view s) : data_(std::string(s)) {}   // NOLINT
+  Value(const char* s) : data_(std::string(s)) {}        // NOLINT
+  Value(Array a) : data_(std::move(a)) {}                // NOLINT
+  Value(Object o) : data_(std::move(o)) {}               // NOLINT
 
   static Value object() { return Value(Object{}); }
   static Value array() { return Value(Array{}); }
@@ -50,8 +50,8 @@ class Value {
   std::string as_string(const std::string& fallback = "") const;
   const std::string& str() const;  // empty when not a string
 
-  const Array& items() const;   // empty when not an array
-  const Object& fields() const; // empty when not an object
+  const Array& items() const;    // empty when not an array
+  const Object& fields() const;  // empty when not an object
 
   // The field `key` of an object; a null Value when absent or not an object.
   const Value& operator[](std::string_view key) const;

@@ -10,14 +10,16 @@ Result<YAML::Node> parse(const std::string& text, const std::string& source) {
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return Error(Code::kInvalidArgument, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return Error(Code::kInvalidArgument,
+                 source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
 Error error_at(const std::string& source, const YAML::Node& node, const std::string& message) {
   int line = node.Mark().line;
-  return Error(Code::kInvalidArgument,
-               source + (line >= 0 ? ":" + std::to_string(line + 1) : std::string()) + ": " + message);
+  return Error(
+      Code::kInvalidArgument,
+      source + (line >= 0 ? ":" + std::to_string(line + 1) : std::string()) + ": " + message);
 }
 
 Status check_keys(const std::string& source, const YAML::Node& node, const std::string& what,
@@ -40,7 +42,8 @@ Result<std::string> get_string(const std::string& source, const YAML::Node& node
   return node.Scalar();
 }
 
-Result<int64_t> get_int(const std::string& source, const YAML::Node& node, const std::string& what) {
+Result<int64_t> get_int(const std::string& source, const YAML::Node& node,
+                        const std::string& what) {
   if (!node.IsScalar()) return error_at(source, node, what + " must be an integer");
   const std::string& text = node.Scalar();
   errno = 0;
@@ -83,11 +86,13 @@ Value to_value(const YAML::Node& node) {
     case YAML::NodeType::Map: {
       Value out = Value::object();
       for (const auto& entry : node) {
-        out.set(entry.first.IsScalar() ? entry.first.Scalar() : std::string("?"), to_value(entry.second));
+        out.set(entry.first.IsScalar() ? entry.first.Scalar() : std::string("?"),
+                to_value(entry.second));
       }
       return out;
     }
-    default: return Value();
+    default:
+      return Value();
   }
 }
 

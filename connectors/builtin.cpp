@@ -1,6 +1,6 @@
 #include "connectors/connector.h"
-#include "connectors/process/process_connector.h"
 #include "connectors/local/local_connector.h"
+#include "connectors/process/process_connector.h"
 
 namespace slipway::connectors {
 

@@ -13,7 +13,8 @@ Result<std::unique_ptr<Connector>> ConnectorRegistry::make(
     std::string known;
     for (const auto& [type, factory] : factories_) known += (known.empty() ? "" : ", ") + type;
     return Error(Code::kNotFound, "cloud " + cloud.name + " names connector \"" + cloud.connector +
-                                      "\", which this slipwayd does not have (it has: " + known + ")");
+                                      "\", which this slipwayd does not have (it has: " + known +
+                                      ")");
   }
   return it->second(cloud, environment);
 }

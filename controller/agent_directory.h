@@ -55,7 +55,7 @@ class AgentDirectory {
   const std::map<std::string, AgentConnection>& all() const { return agents_; }
 
  private:
-  std::map<std::string, AgentConnection> agents_;  // by public key
+  std::map<std::string, AgentConnection> agents_;   // by public key
   std::map<std::string, std::string> by_identity_;  // display() -> public key
 };
 

@@ -18,7 +18,9 @@ constexpr int kBatch = 256;
 AgentEndpoint::AgentEndpoint(asio::io_context& io, zmq::context_t& context)
     : io_(io), context_(context) {}
 
-AgentEndpoint::~AgentEndpoint() { stop(); }
+AgentEndpoint::~AgentEndpoint() {
+  stop();
+}
 
 Status AgentEndpoint::start(const std::string& endpoint, const crypto::KeyPair& keys,
                             Handler handler) {
@@ -37,8 +39,7 @@ Status AgentEndpoint::start(const std::string& endpoint, const crypto::KeyPair& 
     // Asio owns a duplicate, so closing it never closes libzmq's descriptor.
     fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(fd));
   } catch (const zmq::error_t& e) {
-    return Error(Code::kUnavailable,
-                 "cannot listen for agents on " + endpoint + ": " + e.what());
+    return Error(Code::kUnavailable, "cannot listen for agents on " + endpoint + ": " + e.what());
   }
   stopped_ = false;
   schedule_drain();
@@ -123,8 +124,8 @@ void AgentEndpoint::drain() {
       continue;
     }
     const char* peer = zmq_msg_gets(body.handle(), "Peer-Address");
-    handler_(AgentFrame{user_id, routing.to_string(), peer != nullptr ? peer : "",
-                        std::move(*decoded)});
+    handler_(
+        AgentFrame{user_id, routing.to_string(), peer != nullptr ? peer : "", std::move(*decoded)});
   }
   schedule_drain();  // more may be waiting; let other work run first
 }
@@ -134,7 +135,8 @@ bool AgentEndpoint::send(const std::string& routing_id, const proto::ControllerM
   std::string bytes = proto::encode(message);
   bool sent = false;
   try {
-    if (socket_->send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+    if (socket_->send(zmq::buffer(routing_id),
+                      zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
       sent = socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
     }
   } catch (const zmq::error_t& e) {

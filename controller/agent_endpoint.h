@@ -22,8 +22,8 @@
 namespace slipway::controller {
 
 struct AgentFrame {
-  std::string public_key;  // authenticated by ZAP
-  std::string routing_id;  // this connection's ROUTER identity
+  std::string public_key;    // authenticated by ZAP
+  std::string routing_id;    // this connection's ROUTER identity
   std::string peer_address;  // the connection's IP address
   proto::AgentMessage message;
 };

@@ -19,10 +19,11 @@ void Controller::on_agent_frame(AgentFrame&& frame) {
     on_hello(frame, *identity, *hello);
     return;
   }
-  AgentConnection* connection = agents_.seen(frame.public_key, frame.routing_id, clock_.steady_ms());
+  AgentConnection* connection =
+      agents_.seen(frame.public_key, frame.routing_id, clock_.steady_ms());
   if (connection == nullptr) {
-    LOG_DEBUG("ignored %s from %s before its hello", std::string(proto::type_name(frame.message)).c_str(),
-              identity->display().c_str());
+    LOG_DEBUG("ignored %s from %s before its hello",
+              std::string(proto::type_name(frame.message)).c_str(), identity->display().c_str());
     return;
   }
   if (std::holds_alternative<proto::Heartbeat>(frame.message)) return;
@@ -38,14 +39,15 @@ void Controller::on_hello(const AgentFrame& frame, const AgentIdentity& identity
   } else {
     auto from_engine = engine_->on_hello(identity, hello, frame.peer_address);
     if (!from_engine) {
-      endpoint_->send(frame.routing_id, proto::Goodbye{"deployment " + identity.deployment + " is over"});
+      endpoint_->send(frame.routing_id,
+                      proto::Goodbye{"deployment " + identity.deployment + " is over"});
       return;
     }
     welcome = std::move(*from_engine);
   }
   bool reconnect = agents_.find(frame.public_key) != nullptr;
-  AgentConnection& c =
-      agents_.hello(frame.public_key, identity, frame.routing_id, clock_.wall_ms(), clock_.steady_ms());
+  AgentConnection& c = agents_.hello(frame.public_key, identity, frame.routing_id, clock_.wall_ms(),
+                                     clock_.steady_ms());
   c.agent_version = hello.agent_version;
   c.peer_address = frame.peer_address;
   endpoint_->send(frame.routing_id, welcome);
@@ -64,13 +66,15 @@ void Controller::send_heartbeats() {
 }
 
 void Controller::check_liveness() {
-  auto lost = agents_.expire(clock_.wall_ms(), clock_.steady_ms(), config_.heartbeat_timeout.count());
+  auto lost =
+      agents_.expire(clock_.wall_ms(), clock_.steady_ms(), config_.heartbeat_timeout.count());
   for (const auto& key : lost) {
     const AgentConnection* c = agents_.find(key);
     AgentIdentity identity = c->identity;
     events_->record(identity.deployment, "agent.lost",
                     "agent " + identity.display() + " is lost: silent for more than " +
-                        std::to_string(config_.heartbeat_timeout.count() / 1000.0).substr(0, 4) + " s");
+                        std::to_string(config_.heartbeat_timeout.count() / 1000.0).substr(0, 4) +
+                        " s");
     if (!identity.deployment.empty()) engine_->on_agent_lost(identity);
   }
 }
@@ -89,16 +93,19 @@ Status Controller::admit(const std::string& public_key, const AgentIdentity& ide
 
 void Controller::revoke(const std::string& public_key, const std::string& reason) {
   Status revoked = key_store_->revoke_key(public_key);
-  if (!revoked.ok()) LOG_ERROR("cannot revoke a key in the store: %s", revoked.error().message().c_str());
+  if (!revoked.ok())
+    LOG_ERROR("cannot revoke a key in the store: %s", revoked.error().message().c_str());
   drop_agent(public_key, reason);
 }
 
 void Controller::drop_agent(const std::string& public_key, const std::string& reason) {
   key_registry_.revoke(public_key);
   if (AgentConnection* c = agents_.find(public_key)) {
-    if (c->connected && !c->routing_id.empty()) endpoint_->send(c->routing_id, proto::Goodbye{reason});
+    if (c->connected && !c->routing_id.empty())
+      endpoint_->send(c->routing_id, proto::Goodbye{reason});
     if (c->identity.deployment.empty()) {
-      events_->record("", "agent.dropped", "agent " + c->identity.display() + " dropped: " + reason);
+      events_->record("", "agent.dropped",
+                      "agent " + c->identity.display() + " dropped: " + reason);
     }
     agents_.drop(public_key);
   }

@@ -10,12 +10,14 @@ namespace slipway::controller {
 
 Status BarrierBook::persist(const std::string& deployment, const std::string& name,
                             const std::string& instance) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(
+                     "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)"));
   return stmt.bind(1, deployment).bind(2, name).bind(3, instance).run();
 }
 
-bool BarrierBook::satisfied(const Deployment& d, const Barrier& b, const BarrierScope& scope) const {
+bool BarrierBook::satisfied(const Deployment& d, const Barrier& b,
+                            const BarrierScope& scope) const {
   if (scope.count > 0) return static_cast<int64_t>(b.arrived.size()) >= scope.count;
   std::vector<const Instance*> expected;
   if (scope.nodes.empty()) {
@@ -33,7 +35,9 @@ bool BarrierBook::satisfied(const Deployment& d, const Barrier& b, const Barrier
 void BarrierBook::release(const std::string& deployment, const std::string& name, Barrier& b) {
   b.released = true;
   Status saved = persist(deployment, name, "");
-  if (!saved.ok()) LOG_ERROR("cannot record the release of barrier %s: %s", name.c_str(), saved.error().message().c_str());
+  if (!saved.ok())
+    LOG_ERROR("cannot record the release of barrier %s: %s", name.c_str(),
+              saved.error().message().c_str());
   auto waiters = std::move(b.waiters);
   b.waiters.clear();
   for (auto& w : waiters) w.callback(ok_status());
@@ -114,16 +118,18 @@ void BarrierBook::expire(int64_t now_steady) {
 }
 
 Status BarrierBook::load(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT name, instance FROM barriers WHERE deployment=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT name, instance FROM barriers WHERE deployment=?"));
   stmt.bind(1, deployment);
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) break;
     Barrier& b = barriers_[deployment][stmt.column_text(0)];
     std::string instance = stmt.column_text(1);
-    if (instance.empty()) b.released = true;
-    else b.arrived.insert(instance);
+    if (instance.empty())
+      b.released = true;
+    else
+      b.arrived.insert(instance);
   }
   return ok_status();
 }

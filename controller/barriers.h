@@ -56,9 +56,11 @@ class BarrierBook {
     bool released = false;
     std::vector<Waiter> waiters;
   };
-  bool satisfied(const Deployment& deployment, const Barrier& barrier, const BarrierScope& scope) const;
+  bool satisfied(const Deployment& deployment, const Barrier& barrier,
+                 const BarrierScope& scope) const;
   void release(const std::string& deployment, const std::string& name, Barrier& barrier);
-  Status persist(const std::string& deployment, const std::string& name, const std::string& instance);
+  Status persist(const std::string& deployment, const std::string& name,
+                 const std::string& instance);
 
   Store& store_;
   std::map<std::string, std::map<std::string, Barrier>> barriers_;  // deployment -> name -> barrier

@@ -56,44 +56,47 @@ Status check_references(const Module& m, const ModuleLookup& lookup) {
   std::map<std::string, ImageChain> chains;
   for (const auto& node : m.nodes) {
     auto chain = resolve_image_chain(node.image, lookup);
-    if (!chain.ok()) return at_line(m, node.line, "node " + node.name + ": " + chain.error().message());
+    if (!chain.ok())
+      return at_line(m, node.line, "node " + node.name + ": " + chain.error().message());
     chains.emplace(node.name, std::move(*chain));
   }
   for (const auto& node : m.nodes) {
     const ImageChain& chain = chains.at(node.name);
     for (const auto& [input, binding] : node.inputs) {
       if (chain.input(input) == nullptr) {
-        return at_line(m, binding.line, "node " + node.name + ": image " + chain.image().name +
-                                            " has no input " + input);
+        return at_line(
+            m, binding.line,
+            "node " + node.name + ": image " + chain.image().name + " has no input " + input);
       }
       if (binding.literal) continue;
       const NodeDefinition* source = m.node(binding.node);
       if (source == nullptr) {
-        return at_line(m, binding.line, "node " + node.name + ": input " + input +
-                                            " is mapped to node " + binding.node +
-                                            ", which this deployment does not have");
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to node " +
+                           binding.node + ", which this deployment does not have");
       }
       if (!binding.instance.empty() && std::stoll(binding.instance) > source->multiplicity) {
-        return at_line(m, binding.line, "node " + node.name + ": input " + input + " is mapped to " +
-                                            binding.node + "." + binding.instance + ", but " +
-                                            binding.node + " has " + std::to_string(source->multiplicity) +
-                                            " instance(s)");
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to " + binding.node +
+                           "." + binding.instance + ", but " + binding.node + " has " +
+                           std::to_string(source->multiplicity) + " instance(s)");
       }
       const ImageChain& source_chain = chains.at(binding.node);
       bool exists = source_chain.has_output(binding.parameter) ||
                     is_builtin_parameter(binding.parameter) ||
                     (binding.instance.empty() && is_node_parameter(binding.parameter));
       if (!exists) {
-        return at_line(m, binding.line, "node " + node.name + ": input " + input + " is mapped to " +
-                                            binding.node + ":" + binding.parameter + ", but image " +
-                                            source_chain.image().name + " has no output " +
-                                            binding.parameter);
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to " + binding.node +
+                           ":" + binding.parameter + ", but image " + source_chain.image().name +
+                           " has no output " + binding.parameter);
       }
     }
     for (const auto& in : chain.inputs()) {
       if (!in.default_value && !node.inputs.count(in.name)) {
-        return at_line(m, node.line, "node " + node.name + ": input " + in.name +
-                                         " has neither a default nor a mapping");
+        return at_line(
+            m, node.line,
+            "node " + node.name + ": input " + in.name + " has neither a default nor a mapping");
       }
     }
   }
@@ -110,8 +113,9 @@ bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
 }
 
 Result<std::optional<ModuleAccess>> Catalog::load_access(const std::string& name) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT owner_uid, owner_name, visibility, group_name, next_version FROM module_access WHERE name=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT owner_uid, owner_name, visibility, group_name, "
+                                     "next_version FROM module_access WHERE name=?"));
   stmt.bind(1, name);
   SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<ModuleAccess>();
@@ -133,12 +137,12 @@ Result<ModuleAccess> Catalog::access(const std::string& name) {
 
 Result<std::optional<StoredModule>> Catalog::load(const std::string& name, int64_t version) {
   SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(
-                     version > 0
-                         ? "SELECT version, content, digest, owner_uid, owner_name, created_at "
-                           "FROM modules WHERE name=?1 AND version=?2"
-                         : "SELECT version, content, digest, owner_uid, owner_name, created_at "
-                           "FROM modules WHERE name=?1 ORDER BY version DESC LIMIT 1"));
+      auto stmt,
+      store_.db().prepare(
+          version > 0 ? "SELECT version, content, digest, owner_uid, owner_name, created_at "
+                        "FROM modules WHERE name=?1 AND version=?2"
+                      : "SELECT version, content, digest, owner_uid, owner_name, created_at "
+                        "FROM modules WHERE name=?1 ORDER BY version DESC LIMIT 1"));
   stmt.bind(1, name);
   if (version > 0) stmt.bind(2, version);
   SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -158,7 +162,8 @@ Result<std::optional<StoredModule>> Catalog::load(const std::string& name, int64
 }
 
 ModuleLookup Catalog::lookup_for(const Caller& caller) {
-  return [this, caller](const std::string& name, int64_t version) -> Result<std::optional<StoredModule>> {
+  return [this, caller](const std::string& name,
+                        int64_t version) -> Result<std::optional<StoredModule>> {
     SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
     if (!a || !may_see(caller, *a)) return std::optional<StoredModule>();
     return load(name, version);
@@ -174,8 +179,8 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
   for (const auto& file : files) {
     SLIPWAY_ASSIGN_OR_RETURN(Module m, parse_module(file.content, file.path));
     if (seen.count(m.name)) {
-      return Error(Code::kInvalidArgument, file.path + ": module " + m.name + " is also defined in " +
-                                               seen[m.name]);
+      return Error(Code::kInvalidArgument,
+                   file.path + ": module " + m.name + " is also defined in " + seen[m.name]);
     }
     seen[m.name] = file.path;
     SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(m.name));
@@ -186,7 +191,8 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
   // Unpinned names resolve to the batch first: modules pushed together may
   // refer to each other.
   ModuleLookup stored = lookup_for(caller);
-  ModuleLookup lookup = [&](const std::string& name, int64_t version) -> Result<std::optional<StoredModule>> {
+  ModuleLookup lookup = [&](const std::string& name,
+                            int64_t version) -> Result<std::optional<StoredModule>> {
     if (version == 0) {
       for (size_t i = 0; i < modules.size(); ++i) {
         if (modules[i].name == name) {
@@ -215,31 +221,42 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
 }
 
 Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& module,
-                                          const std::string& content, const std::string& visibility) {
+                                          const std::string& content,
+                                          const std::string& visibility) {
   std::string digest = crypto::digest_hex(module.canonical().pack());
   SLIPWAY_ASSIGN_OR_RETURN(auto latest, load(module.name, 0));
   if (latest && latest->digest == digest) return PushOutcome{module.name, latest->version, false};
   SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(module.name));
   int64_t version = existing ? existing->next_version : 1;
   if (!existing) {
-    SLIPWAY_ASSIGN_OR_RETURN(auto insert, store_.db().prepare(
-        "INSERT INTO module_access(name, owner_uid, owner_name, visibility, next_version) VALUES(?,?,?,?,2)"));
-    SLIPWAY_RETURN_IF_ERROR(insert.bind(1, module.name).bind(2, static_cast<int64_t>(caller.uid))
-                                .bind(3, caller.user).bind(4, visibility).run());
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto insert, store_.db().prepare("INSERT INTO module_access(name, owner_uid, owner_name, "
+                                         "visibility, next_version) VALUES(?,?,?,?,2)"));
+    SLIPWAY_RETURN_IF_ERROR(insert.bind(1, module.name)
+                                .bind(2, static_cast<int64_t>(caller.uid))
+                                .bind(3, caller.user)
+                                .bind(4, visibility)
+                                .run());
   } else {
-    SLIPWAY_ASSIGN_OR_RETURN(auto bump, store_.db().prepare(
-        "UPDATE module_access SET next_version = next_version + 1 WHERE name=?"));
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto bump, store_.db().prepare(
+                       "UPDATE module_access SET next_version = next_version + 1 WHERE name=?"));
     SLIPWAY_RETURN_IF_ERROR(bump.bind(1, module.name).run());
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT INTO modules(name, version, kind, content, digest, owner_uid, owner_name, created_at) "
-      "VALUES(?,?,?,?,?,?,?,?)"));
-  SLIPWAY_RETURN_IF_ERROR(stmt.bind(1, module.name).bind(2, version)
-                              .bind(3, module.kind == ModuleKind::kImage ? "image" : "deployment")
-                              .bind(4, content).bind(5, digest)
-                              .bind(6, static_cast<int64_t>(existing ? existing->owner_uid : caller.uid))
-                              .bind(7, existing ? existing->owner_name : caller.user)
-                              .bind(8, clock_.wall_ms()).run());
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("INSERT INTO modules(name, version, kind, content, "
+                                               "digest, owner_uid, owner_name, created_at) "
+                                               "VALUES(?,?,?,?,?,?,?,?)"));
+  SLIPWAY_RETURN_IF_ERROR(
+      stmt.bind(1, module.name)
+          .bind(2, version)
+          .bind(3, module.kind == ModuleKind::kImage ? "image" : "deployment")
+          .bind(4, content)
+          .bind(5, digest)
+          .bind(6, static_cast<int64_t>(existing ? existing->owner_uid : caller.uid))
+          .bind(7, existing ? existing->owner_name : caller.user)
+          .bind(8, clock_.wall_ms())
+          .run());
   return PushOutcome{module.name, version, true};
 }
 
@@ -251,14 +268,15 @@ Result<StoredModule> Catalog::get(const Caller& caller, const std::string& refer
   }
   SLIPWAY_ASSIGN_OR_RETURN(auto found, lookup_for(caller)(name, version));
   if (!found) {
-    return Error(Code::kNotFound, version == 0 ? "no module named " + name
-                                               : "no module " + reference);
+    return Error(Code::kNotFound,
+                 version == 0 ? "no module named " + name : "no module " + reference);
   }
   return std::move(*found);
 }
 
 Result<std::vector<StoredModule>> Catalog::list(const Caller& caller) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare("SELECT name FROM module_access ORDER BY name"));
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("SELECT name FROM module_access ORDER BY name"));
   std::vector<std::string> names;
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -277,8 +295,8 @@ Result<std::vector<StoredModule>> Catalog::list(const Caller& caller) {
 Result<std::vector<StoredModule>> Catalog::versions(const Caller& caller, const std::string& name) {
   SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
   if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT version FROM modules WHERE name=? ORDER BY version"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT version FROM modules WHERE name=? ORDER BY version"));
   stmt.bind(1, name);
   std::vector<int64_t> numbers;
   for (;;) {
@@ -319,7 +337,8 @@ Result<std::vector<std::string>> Catalog::referrers(const std::string& name) {
   return out;
 }
 
-Result<std::vector<std::string>> Catalog::remove(const Caller& caller, const std::string& reference) {
+Result<std::vector<std::string>> Catalog::remove(const Caller& caller,
+                                                 const std::string& reference) {
   std::string name;
   int64_t version;
   if (!split_reference(reference, &name, &version)) {
@@ -330,7 +349,8 @@ Result<std::vector<std::string>> Catalog::remove(const Caller& caller, const std
   if (!owns(caller, *a)) return not_owner(*a);
   SLIPWAY_ASSIGN_OR_RETURN(auto all, versions(caller, name));
   bool removes_latest = version == 0 || (!all.empty() && all.back().version == version);
-  if (version > 0 && std::none_of(all.begin(), all.end(), [&](const auto& m) { return m.version == version; })) {
+  if (version > 0 &&
+      std::none_of(all.begin(), all.end(), [&](const auto& m) { return m.version == version; })) {
     return Error(Code::kNotFound, "no module " + reference);
   }
   if (removes_latest && (version == 0 || all.size() == 1)) {
@@ -346,13 +366,15 @@ Result<std::vector<std::string>> Catalog::remove(const Caller& caller, const std
   for (const auto& m : all) {
     if (version == 0 || m.version == version) removed.push_back(m.ref());
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto del, store_.db().prepare(
-      version > 0 ? "DELETE FROM modules WHERE name=?1 AND version=?2" : "DELETE FROM modules WHERE name=?1"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto del, store_.db().prepare(version > 0 ? "DELETE FROM modules WHERE name=?1 AND version=?2"
+                                                : "DELETE FROM modules WHERE name=?1"));
   del.bind(1, name);
   if (version > 0) del.bind(2, version);
   SLIPWAY_RETURN_IF_ERROR(del.run());
   if (version == 0 || all.size() == 1) {
-    SLIPWAY_ASSIGN_OR_RETURN(auto drop, store_.db().prepare("DELETE FROM module_access WHERE name=?"));
+    SLIPWAY_ASSIGN_OR_RETURN(auto drop,
+                             store_.db().prepare("DELETE FROM module_access WHERE name=?"));
     SLIPWAY_RETURN_IF_ERROR(drop.bind(1, name).run());
   }
   SLIPWAY_RETURN_IF_ERROR(tx.commit());
@@ -373,8 +395,9 @@ Status Catalog::share(const Caller& caller, const std::string& name, const std::
       return Error(Code::kInvalidArgument, "there is no group named \"" + group + "\"");
     }
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "UPDATE module_access SET visibility=?, group_name=? WHERE name=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare("UPDATE module_access SET visibility=?, group_name=? WHERE name=?"));
   return stmt.bind(1, visibility).bind(2, visibility == "group" ? group : "").bind(3, name).run();
 }
 

@@ -60,8 +60,8 @@ struct PushOutcome {
 // How modules are found while checking: the batch being pushed first (for
 // unpinned names), then the store. Returns nullopt when not found or not
 // visible to the caller.
-using ModuleLookup = std::function<Result<std::optional<StoredModule>>(const std::string& name,
-                                                                       int64_t version)>;
+using ModuleLookup =
+    std::function<Result<std::optional<StoredModule>>(const std::string& name, int64_t version)>;
 
 class Catalog {
  public:

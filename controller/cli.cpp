@@ -16,7 +16,8 @@ int slipwayd_main(int argc, char** argv) {
   app.set_version_flag("--version", "slipwayd " SLIPWAY_VERSION);
   ControllerOptions options;
   std::string data_dir, control_socket, agent_endpoint, log_level;
-  app.add_option("--config", options.config_path, "YAML configuration file")->check(CLI::ExistingFile);
+  app.add_option("--config", options.config_path, "YAML configuration file")
+      ->check(CLI::ExistingFile);
   app.add_option("--data-dir", data_dir, "where the store and keys live");
   app.add_option("--control-socket", control_socket, "the Unix socket users connect to");
   app.add_option("--agent-endpoint", agent_endpoint, "where agents connect, tcp://ADDR:PORT");

@@ -24,7 +24,9 @@ using stream = asio::local::stream_protocol;
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream::socket socket, Caller caller)
-      : server_(server), socket_(std::move(socket)), caller_(std::move(caller)),
+      : server_(server),
+        socket_(std::move(socket)),
+        caller_(std::move(caller)),
         server_alive_(server.alive_) {
     ++server_.sessions_;
   }
@@ -78,20 +80,22 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     }
     body_.assign(size, '\0');
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(body_), [self](const boost::system::error_code& ec, size_t) {
-      if (ec) return self->close();
-      auto request = Value::unpack(self->body_);
-      self->body_.clear();
-      if (!request.ok() || !request->is_object() || !(*request)["op"].is_string()) {
-        self->pending_.push_back(Value::object().set("op", "").set(
-            "_error", request.ok() ? "a request must be a map with an \"op\""
-                                   : "the request is not valid msgpack: " + request.error().message()));
-      } else {
-        self->pending_.push_back(std::move(*request));
-      }
-      self->maybe_dispatch();
-      self->read_header();
-    });
+    asio::async_read(
+        socket_, asio::buffer(body_), [self](const boost::system::error_code& ec, size_t) {
+          if (ec) return self->close();
+          auto request = Value::unpack(self->body_);
+          self->body_.clear();
+          if (!request.ok() || !request->is_object() || !(*request)["op"].is_string()) {
+            self->pending_.push_back(Value::object().set("op", "").set(
+                "_error", request.ok()
+                              ? "a request must be a map with an \"op\""
+                              : "the request is not valid msgpack: " + request.error().message()));
+          } else {
+            self->pending_.push_back(std::move(*request));
+          }
+          self->maybe_dispatch();
+          self->read_header();
+        });
   }
 
   void maybe_dispatch() {
@@ -105,7 +109,8 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       reply.fail(Error(Code::kUsage, request["_error"].str()));
       return;
     }
-    if (!server_alive_.expired() && *server_alive_.lock()) server_.dispatch(caller_, request, reply);
+    if (!server_alive_.expired() && *server_alive_.lock())
+      server_.dispatch(caller_, request, reply);
   }
 
   void next_request() {
@@ -156,7 +161,8 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 };
 
 void Reply::ok(Value result) const {
-  if (session_) session_->send(Value::object().set("ok", true).set("result", std::move(result)), true);
+  if (session_)
+    session_->send(Value::object().set("ok", true).set("result", std::move(result)), true);
 }
 void Reply::fail(const Error& error) const {
   if (session_) {
@@ -168,13 +174,17 @@ void Reply::fail(const Error& error) const {
   }
 }
 void Reply::finish(const Result<Value>& result) const {
-  if (result.ok()) ok(*result);
-  else fail(result.error());
+  if (result.ok())
+    ok(*result);
+  else
+    fail(result.error());
 }
 void Reply::event(Value event) const {
   if (session_) session_->send(Value::object().set("event", std::move(event)), false);
 }
-bool Reply::closed() const { return !session_ || session_->closed(); }
+bool Reply::closed() const {
+  return !session_ || session_->closed();
+}
 void Reply::on_close(std::function<void()> callback) const {
   if (session_) session_->on_close(std::move(callback));
 }
@@ -197,8 +207,7 @@ Status ControlServer::start(const std::string& path, const std::string& group) {
     boost::system::error_code ec;
     probe.connect(stream::endpoint(path), ec);
     if (!ec) {
-      return Error(Code::kAlreadyExists,
-                   "another slipwayd is already listening on " + path);
+      return Error(Code::kAlreadyExists, "another slipwayd is already listening on " + path);
     }
     ::unlink(path.c_str());
   }
@@ -250,7 +259,8 @@ Caller identify(int fd, gid_t admin_gid) {
     groups.resize(glen / sizeof(gid_t));
     caller.groups = std::move(groups);
   }
-  caller.admin = caller.uid == 0 || (admin_gid != static_cast<gid_t>(-1) && caller.in_group(admin_gid));
+  caller.admin =
+      caller.uid == 0 || (admin_gid != static_cast<gid_t>(-1) && caller.in_group(admin_gid));
   passwd entry{};
   passwd* found = nullptr;
   std::vector<char> buffer(16384);
@@ -267,23 +277,25 @@ Caller identify(int fd, gid_t admin_gid) {
 void ControlServer::accept() {
   if (!acceptor_) return;
   std::weak_ptr<bool> alive = alive_;
-  acceptor_->async_accept([this, alive](const boost::system::error_code& ec, stream::socket socket) {
-    if (alive.expired() || !*alive.lock() || !acceptor_) return;
-    if (!ec) {
-      Caller caller = identify(socket.native_handle(), admin_gid_);
-      std::make_shared<ControlSession>(*this, std::move(socket), std::move(caller))->start();
-    } else if (ec == asio::error::operation_aborted) {
-      return;
-    }
-    accept();
-  });
+  acceptor_->async_accept(
+      [this, alive](const boost::system::error_code& ec, stream::socket socket) {
+        if (alive.expired() || !*alive.lock() || !acceptor_) return;
+        if (!ec) {
+          Caller caller = identify(socket.native_handle(), admin_gid_);
+          std::make_shared<ControlSession>(*this, std::move(socket), std::move(caller))->start();
+        } else if (ec == asio::error::operation_aborted) {
+          return;
+        }
+        accept();
+      });
 }
 
 void ControlServer::dispatch(const Caller& caller, const Value& request, Reply reply) {
   const std::string& op = request["op"].str();
   auto it = handlers_.find(op);
   if (it == handlers_.end()) {
-    reply.fail(Error(Code::kUsage, "unknown request \"" + op + "\"; is slipway newer than slipwayd?"));
+    reply.fail(
+        Error(Code::kUsage, "unknown request \"" + op + "\"; is slipway newer than slipwayd?"));
     return;
   }
   it->second(caller, request, reply);

@@ -36,8 +36,8 @@ class Reply {
   void ok(Value result = Value()) const;
   void fail(const Error& error) const;
   void finish(const Result<Value>& result) const;
-  void event(Value event) const;   // a streamed frame; ignored after the final answer
-  bool closed() const;             // the caller went away
+  void event(Value event) const;  // a streamed frame; ignored after the final answer
+  bool closed() const;            // the caller went away
   // Runs `callback` once if the caller goes away before the final answer.
   void on_close(std::function<void()> callback) const;
 

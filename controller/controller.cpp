@@ -4,9 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <climits>
+#include <csignal>
 
 #include "common/fs.h"
 #include "common/log.h"
@@ -56,9 +55,10 @@ Status Controller::start() {
   }
 
   bool created = false;
-  SLIPWAY_ASSIGN_OR_RETURN(keys_, crypto::load_or_create_keypair(config_.data_dir + "/controller.key", &created));
-  SLIPWAY_RETURN_IF_ERROR(fs::write_file_atomic(config_.data_dir + "/controller.pub",
-                                                keys_.public_key + "\n", 0644));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      keys_, crypto::load_or_create_keypair(config_.data_dir + "/controller.key", &created));
+  SLIPWAY_RETURN_IF_ERROR(
+      fs::write_file_atomic(config_.data_dir + "/controller.pub", keys_.public_key + "\n", 0644));
   if (created) LOG_INFO("made the controller's CURVE key pair in %s", config_.data_dir.c_str());
 
   SLIPWAY_ASSIGN_OR_RETURN(store_, Store::open(config_.data_dir + "/slipway.db"));
@@ -71,8 +71,8 @@ Status Controller::start() {
   zap_ = std::make_unique<ZapHandler>(zmq_, key_registry_);
   SLIPWAY_RETURN_IF_ERROR(zap_->start());
   endpoint_ = std::make_unique<AgentEndpoint>(io_, zmq_);
-  SLIPWAY_RETURN_IF_ERROR(endpoint_->start(config_.agent_endpoint, keys_,
-                                           [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
+  SLIPWAY_RETURN_IF_ERROR(endpoint_->start(
+      config_.agent_endpoint, keys_, [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
 
   SLIPWAY_RETURN_IF_ERROR(start_deployments());
 
@@ -144,15 +144,16 @@ void Controller::reload_configuration() {
   if (provisioner_) {
     provisioner_->add_clouds(config_, connector_environment());  // new clouds only
   }
-  if (config_.agent_endpoint != old.agent_endpoint || config_.control_socket != old.control_socket ||
-      config_.data_dir != old.data_dir) {
+  if (config_.agent_endpoint != old.agent_endpoint ||
+      config_.control_socket != old.control_socket || config_.data_dir != old.data_dir) {
     LOG_WARN("SIGHUP: endpoint, control socket and data directory changes take effect at restart");
     config_.agent_endpoint = old.agent_endpoint;
     config_.control_socket = old.control_socket;
     config_.data_dir = old.data_dir;
   }
-  events_->record("", "controller.reloaded", "configuration reloaded from " +
-                                                  (config_.source.empty() ? "defaults" : config_.source));
+  events_->record(
+      "", "controller.reloaded",
+      "configuration reloaded from " + (config_.source.empty() ? "defaults" : config_.source));
 }
 
 void Controller::schedule_tick() {
@@ -193,7 +194,8 @@ connectors::ConnectorEnvironment Controller::connector_environment() const {
   connectors::ConnectorEnvironment environment;
   environment.state_dir = config_.data_dir + "/clouds";
   environment.agent_path = find_agent_binary();
-  environment.images_dir = config_.images_dir.empty() ? config_.data_dir + "/images" : config_.images_dir;
+  environment.images_dir =
+      config_.images_dir.empty() ? config_.data_dir + "/images" : config_.images_dir;
   environment.agent_port = endpoint_->port();
   return environment;
 }

@@ -8,12 +8,12 @@
 namespace slipway::controller {
 namespace {
 
-constexpr const char* kStateNames[] = {"Initializing", "Provisioning", "Executing",
-                                       "SendingReports", "Ready", "Finalizing",
-                                       "Done", "Aborted", "Cancelled"};
+constexpr const char* kStateNames[] = {"Initializing",   "Provisioning", "Executing",
+                                       "SendingReports", "Ready",        "Finalizing",
+                                       "Done",           "Aborted",      "Cancelled"};
 constexpr const char* kKeepRunningNames[] = {"always", "on-success", "on-error", "never"};
-constexpr const char* kStatusNames[] = {"pending", "launching", "booting", "running",
-                                        "lost", "failed", "terminated"};
+constexpr const char* kStatusNames[] = {"pending", "launching", "booting",   "running",
+                                        "lost",    "failed",    "terminated"};
 
 template <typename E, size_t N>
 bool parse_enum(const char* const (&names)[N], const std::string& name, E* out) {
@@ -39,8 +39,13 @@ std::vector<std::string> strings_of(const Value& v) {
 }
 
 Value step_value(const proto::Step& s) {
-  return Value::object().set("id", s.id).set("state", s.state).set("kind", s.kind)
-      .set("name", s.name).set("module", s.module).set("body", s.body)
+  return Value::object()
+      .set("id", s.id)
+      .set("state", s.state)
+      .set("kind", s.kind)
+      .set("name", s.name)
+      .set("module", s.module)
+      .set("body", s.body)
       .set("packages", strings(s.packages));
 }
 
@@ -76,24 +81,36 @@ std::set<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-const char* state_name(DeploymentState state) { return kStateNames[static_cast<int>(state)]; }
+const char* state_name(DeploymentState state) {
+  return kStateNames[static_cast<int>(state)];
+}
 bool parse_state(const std::string& name, DeploymentState* state) {
   return parse_enum(kStateNames, name, state);
 }
 bool is_final(DeploymentState s) {
-  return s == DeploymentState::kDone || s == DeploymentState::kAborted || s == DeploymentState::kCancelled;
+  return s == DeploymentState::kDone || s == DeploymentState::kAborted ||
+         s == DeploymentState::kCancelled;
 }
-bool is_transient(DeploymentState s) { return s != DeploymentState::kReady && !is_final(s); }
+bool is_transient(DeploymentState s) {
+  return s != DeploymentState::kReady && !is_final(s);
+}
 
-const char* keep_running_name(KeepRunning p) { return kKeepRunningNames[static_cast<int>(p)]; }
+const char* keep_running_name(KeepRunning p) {
+  return kKeepRunningNames[static_cast<int>(p)];
+}
 bool parse_keep_running(const std::string& name, KeepRunning* p) {
   return parse_enum(kKeepRunningNames, name, p);
 }
 
-const char* status_name(InstanceStatus s) { return kStatusNames[static_cast<int>(s)]; }
-bool parse_status(const std::string& name, InstanceStatus* s) { return parse_enum(kStatusNames, name, s); }
+const char* status_name(InstanceStatus s) {
+  return kStatusNames[static_cast<int>(s)];
+}
+bool parse_status(const std::string& name, InstanceStatus* s) {
+  return parse_enum(kStatusNames, name, s);
+}
 bool is_live(InstanceStatus s) {
-  return s != InstanceStatus::kLost && s != InstanceStatus::kFailed && s != InstanceStatus::kTerminated;
+  return s != InstanceStatus::kLost && s != InstanceStatus::kFailed &&
+         s != InstanceStatus::kTerminated;
 }
 
 Value NodePlan::to_value() const {
@@ -105,17 +122,32 @@ Value NodePlan::to_value() const {
   for (const auto& [k, v] : plan.env) env.set(k, v);
   Value binds = Value::object();
   for (const auto& [input, b] : bindings) {
-    binds.set(input, Value::object().set("literal", b.literal).set("value", b.value)
-                         .set("node", b.node).set("instance", b.instance).set("parameter", b.parameter));
+    binds.set(input, Value::object()
+                         .set("literal", b.literal)
+                         .set("value", b.value)
+                         .set("node", b.node)
+                         .set("instance", b.instance)
+                         .set("parameter", b.parameter));
   }
   return Value::object()
-      .set("name", name).set("image", image).set("chain", strings(chain)).set("cloud", cloud)
-      .set("multiplicity", multiplicity).set("max_provisioning_failures", max_provisioning_failures)
-      .set("platform", plan.platform).set("steps", steps).set("env", env).set("on_scale", scale)
+      .set("name", name)
+      .set("image", image)
+      .set("chain", strings(chain))
+      .set("cloud", cloud)
+      .set("multiplicity", multiplicity)
+      .set("max_provisioning_failures", max_provisioning_failures)
+      .set("platform", plan.platform)
+      .set("steps", steps)
+      .set("env", env)
+      .set("on_scale", scale)
       .set("reference", reference)
-      .set("resources", Value::object().set("cpus", resources.cpus)
-                            .set("memory_mb", resources.memory_mb).set("disk_gb", resources.disk_gb))
-      .set("inputs", strings(inputs)).set("outputs", strings(outputs)).set("bindings", binds);
+      .set("resources", Value::object()
+                            .set("cpus", resources.cpus)
+                            .set("memory_mb", resources.memory_mb)
+                            .set("disk_gb", resources.disk_gb))
+      .set("inputs", strings(inputs))
+      .set("outputs", strings(outputs))
+      .set("bindings", binds);
 }
 
 Result<NodePlan> NodePlan::from_value(const Value& v) {
@@ -188,45 +220,85 @@ constexpr const char* kDeploymentColumns =
 Status DeploymentStore::insert(const Deployment& d) {
   Value spec = Value::array();
   for (const auto& n : d.nodes) spec.push(n.to_value());
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      std::string("INSERT INTO deployments(") + kDeploymentColumns +
-      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  stmt.bind(1, d.id).bind(2, d.module).bind(3, static_cast<int64_t>(d.owner_uid))
-      .bind(4, d.owner_name).bind(5, state_name(d.state)).bind(6, int64_t{d.aborted})
-      .bind(7, d.abort_reason).bind(8, keep_running_name(d.keep_running)).bind(9, d.timeout_ms)
-      .bind(10, d.created_at).bind(11, d.state_since).bind(12, int64_t{d.reached_ready})
-      .bind(13, int64_t{d.terminate_requested}).bind(14, d.ended_at).bind_blob(15, spec.pack());
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(std::string("INSERT INTO deployments(") + kDeploymentColumns +
+                                     ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  stmt.bind(1, d.id)
+      .bind(2, d.module)
+      .bind(3, static_cast<int64_t>(d.owner_uid))
+      .bind(4, d.owner_name)
+      .bind(5, state_name(d.state))
+      .bind(6, int64_t{d.aborted})
+      .bind(7, d.abort_reason)
+      .bind(8, keep_running_name(d.keep_running))
+      .bind(9, d.timeout_ms)
+      .bind(10, d.created_at)
+      .bind(11, d.state_since)
+      .bind(12, int64_t{d.reached_ready})
+      .bind(13, int64_t{d.terminate_requested})
+      .bind(14, d.ended_at)
+      .bind_blob(15, spec.pack());
   SLIPWAY_RETURN_IF_ERROR(stmt.run());
-  for (const auto& [name, instance] : d.instances) SLIPWAY_RETURN_IF_ERROR(insert_instance(d.id, instance));
+  for (const auto& [name, instance] : d.instances)
+    SLIPWAY_RETURN_IF_ERROR(insert_instance(d.id, instance));
   return ok_status();
 }
 
 Status DeploymentStore::save_state(const Deployment& d) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "UPDATE deployments SET state=?, aborted=?, abort_reason=?, state_since=?, reached_ready=?, "
-      "terminate_requested=?, ended_at=? WHERE id=?"));
-  return stmt.bind(1, state_name(d.state)).bind(2, int64_t{d.aborted}).bind(3, d.abort_reason)
-      .bind(4, d.state_since).bind(5, int64_t{d.reached_ready}).bind(6, int64_t{d.terminate_requested})
-      .bind(7, d.ended_at).bind(8, d.id).run();
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("UPDATE deployments SET state=?, aborted=?, "
+                                               "abort_reason=?, state_since=?, reached_ready=?, "
+                                               "terminate_requested=?, ended_at=? WHERE id=?"));
+  return stmt.bind(1, state_name(d.state))
+      .bind(2, int64_t{d.aborted})
+      .bind(3, d.abort_reason)
+      .bind(4, d.state_since)
+      .bind(5, int64_t{d.reached_ready})
+      .bind(6, int64_t{d.terminate_requested})
+      .bind(7, d.ended_at)
+      .bind(8, d.id)
+      .run();
 }
 
 Status DeploymentStore::insert_instance(const std::string& deployment, const Instance& i) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT INTO instances(deployment, name, node, idx, cloud, machine_id, public_key, status, "
-      "address, phase, state_done, error, completed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  return stmt.bind(1, deployment).bind(2, i.name).bind(3, i.node).bind(4, i.index).bind(5, i.cloud)
-      .bind(6, i.machine_id).bind(7, i.public_key).bind(8, status_name(i.status)).bind(9, i.address)
-      .bind(10, i.phase).bind(11, i.state_done).bind(12, i.error).bind(13, join_lines(i.completed))
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare(
+          "INSERT INTO instances(deployment, name, node, idx, cloud, machine_id, public_key, "
+          "status, "
+          "address, phase, state_done, error, completed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  return stmt.bind(1, deployment)
+      .bind(2, i.name)
+      .bind(3, i.node)
+      .bind(4, i.index)
+      .bind(5, i.cloud)
+      .bind(6, i.machine_id)
+      .bind(7, i.public_key)
+      .bind(8, status_name(i.status))
+      .bind(9, i.address)
+      .bind(10, i.phase)
+      .bind(11, i.state_done)
+      .bind(12, i.error)
+      .bind(13, join_lines(i.completed))
       .run();
 }
 
 Status DeploymentStore::save_instance(const std::string& deployment, const Instance& i) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "UPDATE instances SET status=?, address=?, phase=?, state_done=?, error=?, completed=?, "
-      "public_key=? WHERE deployment=? AND name=?"));
-  return stmt.bind(1, status_name(i.status)).bind(2, i.address).bind(3, i.phase)
-      .bind(4, i.state_done).bind(5, i.error).bind(6, join_lines(i.completed)).bind(7, i.public_key)
-      .bind(8, deployment).bind(9, i.name).run();
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare(
+          "UPDATE instances SET status=?, address=?, phase=?, state_done=?, error=?, completed=?, "
+          "public_key=? WHERE deployment=? AND name=?"));
+  return stmt.bind(1, status_name(i.status))
+      .bind(2, i.address)
+      .bind(3, i.phase)
+      .bind(4, i.state_done)
+      .bind(5, i.error)
+      .bind(6, join_lines(i.completed))
+      .bind(7, i.public_key)
+      .bind(8, deployment)
+      .bind(9, i.name)
+      .run();
 }
 
 Result<Deployment> DeploymentStore::read_row(sql::Statement& stmt) {
@@ -256,9 +328,10 @@ Result<Deployment> DeploymentStore::read_row(sql::Statement& stmt) {
 }
 
 Status DeploymentStore::load_instances(Deployment* d) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT name, node, idx, cloud, machine_id, public_key, status, address, phase, state_done, "
-      "error, completed FROM instances WHERE deployment=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT name, node, idx, cloud, machine_id, public_key, "
+                                     "status, address, phase, state_done, "
+                                     "error, completed FROM instances WHERE deployment=?"));
   stmt.bind(1, d->id);
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -282,9 +355,10 @@ Status DeploymentStore::load_instances(Deployment* d) {
 }
 
 Result<std::vector<Deployment>> DeploymentStore::load_active() {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      std::string("SELECT ") + kDeploymentColumns +
-      " FROM deployments WHERE state NOT IN ('Done','Aborted','Cancelled') ORDER BY created_at"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
+                                     " FROM deployments WHERE state NOT IN "
+                                     "('Done','Aborted','Cancelled') ORDER BY created_at"));
   std::vector<Deployment> out;
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -297,8 +371,9 @@ Result<std::vector<Deployment>> DeploymentStore::load_active() {
 }
 
 Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE id=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
+                                               " FROM deployments WHERE id=?"));
   stmt.bind(1, id);
   SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<Deployment>();
@@ -308,9 +383,10 @@ Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
 }
 
 Result<std::vector<Deployment>> DeploymentStore::list(int64_t owner_uid) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      std::string("SELECT ") + kDeploymentColumns +
-      " FROM deployments WHERE (?1 < 0 OR owner_uid = ?1) ORDER BY created_at"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(
+                     std::string("SELECT ") + kDeploymentColumns +
+                     " FROM deployments WHERE (?1 < 0 OR owner_uid = ?1) ORDER BY created_at"));
   stmt.bind(1, owner_uid);
   std::vector<Deployment> out;
   for (;;) {

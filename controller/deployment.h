@@ -87,8 +87,8 @@ struct Instance {
   std::string public_key;
   InstanceStatus status = InstanceStatus::kPending;
   std::string address;
-  std::string phase;        // the step it is in, or what happens to it
-  std::string state_done;   // the last deployment state it completed
+  std::string phase;       // the step it is in, or what happens to it
+  std::string state_done;  // the last deployment state it completed
   std::string error;
   std::set<std::string> completed;  // step ids
   int64_t launched_steady = 0;      // when its machine came up (steady ms)
@@ -104,8 +104,8 @@ struct Deployment {
   std::string abort_reason;
   KeepRunning keep_running = KeepRunning::kOnSuccess;
   int64_t timeout_ms = 3600 * 1000;
-  int64_t created_at = 0;    // wall ms
-  int64_t state_since = 0;   // wall ms
+  int64_t created_at = 0;   // wall ms
+  int64_t state_since = 0;  // wall ms
   int64_t state_since_steady = 0;
   bool reached_ready = false;
   bool terminate_requested = false;

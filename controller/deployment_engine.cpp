@@ -27,11 +27,16 @@ std::string hostname_for(const std::string& instance) {
 
 DeploymentState next_state(DeploymentState s) {
   switch (s) {
-    case DeploymentState::kInitializing: return DeploymentState::kProvisioning;
-    case DeploymentState::kProvisioning: return DeploymentState::kExecuting;
-    case DeploymentState::kExecuting: return DeploymentState::kSendingReports;
-    case DeploymentState::kSendingReports: return DeploymentState::kReady;
-    default: return DeploymentState::kFinalizing;
+    case DeploymentState::kInitializing:
+      return DeploymentState::kProvisioning;
+    case DeploymentState::kProvisioning:
+      return DeploymentState::kExecuting;
+    case DeploymentState::kExecuting:
+      return DeploymentState::kSendingReports;
+    case DeploymentState::kSendingReports:
+      return DeploymentState::kReady;
+    default:
+      return DeploymentState::kFinalizing;
   }
 }
 
@@ -81,7 +86,8 @@ int64_t DeploymentEngine::deadline(int64_t timeout_ms) const {
 
 void DeploymentEngine::save(const Deployment& d) {
   Status s = deployments_.save_state(d);
-  if (!s.ok()) LOG_ERROR("cannot save deployment %s: %s", d.id.c_str(), s.error().message().c_str());
+  if (!s.ok())
+    LOG_ERROR("cannot save deployment %s: %s", d.id.c_str(), s.error().message().c_str());
 }
 
 void DeploymentEngine::save(const Deployment& d, const Instance& instance) {
@@ -105,12 +111,15 @@ int DeploymentEngine::subscribe(std::function<void(const EngineNotice&)> watcher
   return id;
 }
 
-void DeploymentEngine::unsubscribe(int id) { watchers_.erase(id); }
+void DeploymentEngine::unsubscribe(int id) {
+  watchers_.erase(id);
+}
 
 void DeploymentEngine::broadcast_state(const Deployment& d) {
   proto::StateChanged message{state_name(d.state), d.aborted, d.abort_reason};
   for (const auto& [name, instance] : d.instances) {
-    if (instance.status == InstanceStatus::kRunning) agents_.send(AgentIdentity{d.id, name}, message);
+    if (instance.status == InstanceStatus::kRunning)
+      agents_.send(AgentIdentity{d.id, name}, message);
   }
 }
 
@@ -130,7 +139,8 @@ Status DeploymentEngine::start() {
     SLIPWAY_RETURN_IF_ERROR(barriers_.load(d.id));
     for (const auto& node : d.nodes) {
       for (const auto& [input, b] : node.bindings) {
-        std::string source = b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" + b.parameter;
+        std::string source =
+            b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" + b.parameter;
         auto parsed = parse_parameter(source, "");
         if (!parsed.ok()) continue;
         for (auto& [name, instance] : d.instances) {
@@ -152,7 +162,8 @@ Status DeploymentEngine::start() {
   for (const auto& [id, d] : active_) ids.push_back(id);
   for (const auto& id : ids) {
     Deployment& d = active_.at(id);
-    LOG_INFO("carrying on with deployment %s (%s, %s)", id.c_str(), d.module.c_str(), state_name(d.state));
+    LOG_INFO("carrying on with deployment %s (%s, %s)", id.c_str(), d.module.c_str(),
+             state_name(d.state));
     if (d.state == DeploymentState::kProvisioning) {
       std::vector<std::string> pending;
       for (const auto& [name, instance] : d.instances) {
@@ -205,7 +216,8 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
     SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, "ss:state", state_name(d.state)));
     SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, "ss:abort", ""));
     for (const auto& node : d.nodes) {
-      SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, node.name + ":multiplicity", std::to_string(node.multiplicity)));
+      SLIPWAY_RETURN_IF_ERROR(
+          parameters_.define(d.id, node.name + ":multiplicity", std::to_string(node.multiplicity)));
       SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, node.name + ":ids", d.ids(node.name)));
     }
     for (const auto& [name, instance] : d.instances) {
@@ -223,8 +235,8 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
                                                         : std::map<std::string, std::string>();
       for (const auto& input : node.inputs) {
         auto v = values.find(input);
-        SLIPWAY_RETURN_IF_ERROR(define(input, v != values.end() ? std::optional<std::string>(v->second)
-                                                                : std::nullopt));
+        SLIPWAY_RETURN_IF_ERROR(define(
+            input, v != values.end() ? std::optional<std::string>(v->second) : std::nullopt));
       }
       for (const auto& output : node.outputs) SLIPWAY_RETURN_IF_ERROR(define(output, std::nullopt));
     }
@@ -234,7 +246,8 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
   // is copied now.
   for (const auto& node : d.nodes) {
     for (const auto& [input, b] : node.bindings) {
-      std::string source = b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" + b.parameter;
+      std::string source =
+          b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" + b.parameter;
       auto parsed = parse_parameter(source, "");
       if (!parsed.ok()) return parsed.error();
       for (const auto& [name, instance] : d.instances) {
@@ -257,12 +270,14 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
   return id;
 }
 
-Status DeploymentEngine::abort(const Caller& caller, const std::string& id, const std::string& reason) {
+Status DeploymentEngine::abort(const Caller& caller, const std::string& id,
+                               const std::string& reason) {
   Deployment* d = find_active(id);
   if (d == nullptr || !may_act(caller, *d)) {
     auto past = find(caller, id);
     if (!past.ok()) return past.error();
-    return Error(Code::kFailedPrecondition, "deployment " + id + " is already " + state_name(past->state));
+    return Error(Code::kFailedPrecondition,
+                 "deployment " + id + " is already " + state_name(past->state));
   }
   if (d->state == DeploymentState::kFinalizing) {
     return Error(Code::kFailedPrecondition, "deployment " + id + " is already finalizing");
@@ -276,7 +291,8 @@ Status DeploymentEngine::terminate(const Caller& caller, const std::string& id) 
   if (d == nullptr || !may_act(caller, *d)) {
     auto past = find(caller, id);
     if (!past.ok()) return past.error();
-    return Error(Code::kFailedPrecondition, "deployment " + id + " is already " + state_name(past->state));
+    return Error(Code::kFailedPrecondition,
+                 "deployment " + id + " is already " + state_name(past->state));
   }
   if (d->terminate_requested || d->state == DeploymentState::kFinalizing) return ok_status();
   d->terminate_requested = true;
@@ -303,7 +319,8 @@ Result<Deployment> DeploymentEngine::find(const Caller& caller, const std::strin
 }
 
 Result<std::vector<Deployment>> DeploymentEngine::list(const Caller& caller) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto all, deployments_.list(caller.admin ? -1 : static_cast<int64_t>(caller.uid)));
+  SLIPWAY_ASSIGN_OR_RETURN(auto all,
+                           deployments_.list(caller.admin ? -1 : static_cast<int64_t>(caller.uid)));
   for (auto& d : all) {
     if (const Deployment* live = active(d.id)) d = *live;  // fresher than the store
   }
@@ -311,8 +328,8 @@ Result<std::vector<Deployment>> DeploymentEngine::list(const Caller& caller) {
 }
 
 Result<std::map<std::string, int64_t>> DeploymentEngine::counts() {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT state, COUNT(*) FROM deployments GROUP BY state"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT state, COUNT(*) FROM deployments GROUP BY state"));
   std::map<std::string, int64_t> out;
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -331,11 +348,14 @@ Status DeploymentEngine::set_parameter(const Caller& caller, const std::string& 
   }
   SLIPWAY_ASSIGN_OR_RETURN(ParameterName p, parse_parameter(key, ""));
   if (p.index == 0) {
-    return Error(Code::kPermissionDenied, p.key() + " is kept by the controller; set an instance's parameter");
+    return Error(Code::kPermissionDenied,
+                 p.key() + " is kept by the controller; set an instance's parameter");
   }
-  if (!d->instances.count(p.instance())) return Error(Code::kNotFound, "deployment " + id + " has no instance " + p.instance());
+  if (!d->instances.count(p.instance()))
+    return Error(Code::kNotFound, "deployment " + id + " has no instance " + p.instance());
   for (const char* builtin : {"hostname", "instanceid", "vmstate", "abort", "complete"}) {
-    if (p.name == builtin) return Error(Code::kPermissionDenied, p.name + " is kept by the controller");
+    if (p.name == builtin)
+      return Error(Code::kPermissionDenied, p.name + " is kept by the controller");
   }
   return parameters_.set(id, p.key(), value);
 }
@@ -344,7 +364,8 @@ std::map<std::string, std::set<std::string>> DeploymentEngine::machines_in_use()
   std::map<std::string, std::set<std::string>> out;
   for (const auto& [id, d] : active_) {
     for (const auto& [name, instance] : d.instances) {
-      if (instance.status != InstanceStatus::kTerminated && instance.status != InstanceStatus::kPending) {
+      if (instance.status != InstanceStatus::kTerminated &&
+          instance.status != InstanceStatus::kPending) {
         out[instance.cloud].insert(instance.machine_id);
       }
     }
@@ -362,8 +383,9 @@ void DeploymentEngine::enter_state(Deployment& d, DeploymentState state) {
   if (is_final(state)) d.ended_at = d.state_since;
   save(d);
   (void)parameters_.set(d.id, "ss:state", state_name(state));
-  events_.record(d.id, "deployment.state", std::string(state_name(state)) +
-                                               (d.aborted && is_final(state) ? ": " + d.abort_reason : ""));
+  events_.record(
+      d.id, "deployment.state",
+      std::string(state_name(state)) + (d.aborted && is_final(state) ? ": " + d.abort_reason : ""));
   broadcast_state(d);
   notify(EngineNotice::Kind::kState, d.id);
   if (state == DeploymentState::kProvisioning) {
@@ -503,12 +525,14 @@ void DeploymentEngine::start_finalizing(Deployment& d) {
 }
 
 void DeploymentEngine::finish(Deployment& d) {
-  DeploymentState final_state = d.aborted                                      ? DeploymentState::kAborted
-                                : d.terminate_requested && !d.reached_ready ? DeploymentState::kCancelled
-                                                                               : DeploymentState::kDone;
+  DeploymentState final_state = d.aborted ? DeploymentState::kAborted
+                                : d.terminate_requested && !d.reached_ready
+                                    ? DeploymentState::kCancelled
+                                    : DeploymentState::kDone;
   enter_state(d, final_state);
   for (const auto& [name, instance] : d.instances) {
-    if (!instance.public_key.empty()) keys_.revoke(instance.public_key, "deployment " + d.id + " is over");
+    if (!instance.public_key.empty())
+      keys_.revoke(instance.public_key, "deployment " + d.id + " is over");
   }
   parameters_.forget(d.id);
   barriers_.forget(d.id);
@@ -520,27 +544,30 @@ void DeploymentEngine::finish(Deployment& d) {
 
 void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const std::string& reason) {
   if (!is_live(instance.status)) return;
-  bool provisioning = d.state == DeploymentState::kProvisioning || d.state == DeploymentState::kInitializing;
+  bool provisioning =
+      d.state == DeploymentState::kProvisioning || d.state == DeploymentState::kInitializing;
   const NodePlan& node = *d.node(instance.node);
   int64_t failed = 0;
   for (const auto& [name, other] : d.instances) {
     if (other.node == instance.node && other.status == InstanceStatus::kFailed) ++failed;
   }
-  bool had_machine = instance.status == InstanceStatus::kBooting || instance.status == InstanceStatus::kRunning;
+  bool had_machine =
+      instance.status == InstanceStatus::kBooting || instance.status == InstanceStatus::kRunning;
   instance.error = reason;
   if (provisioning && failed < node.max_provisioning_failures) {
     instance.status = InstanceStatus::kFailed;
     instance.phase = "dropped";
     save(d, instance);
     events_.record(d.id, "instance.dropped",
-                   instance.name + " dropped: " + reason + " (" + std::to_string(failed + 1) + " of " +
-                       std::to_string(node.max_provisioning_failures) + " allowed failures of " +
-                       node.name + ")");
+                   instance.name + " dropped: " + reason + " (" + std::to_string(failed + 1) +
+                       " of " + std::to_string(node.max_provisioning_failures) +
+                       " allowed failures of " + node.name + ")");
     if (!instance.public_key.empty()) keys_.revoke(instance.public_key, "instance dropped");
     (void)parameters_.set(d.id, instance.name + ":vmstate", "failed");
     if (had_machine) {
       terminating_[d.id].insert(instance.name);
-      provisioner_.terminate(d.id, {TerminateOrder{instance.name, instance.cloud, instance.machine_id}});
+      provisioner_.terminate(d.id,
+                             {TerminateOrder{instance.name, instance.cloud, instance.machine_id}});
     }
     refresh_node_parameters(d, node.name);
     barriers_.check(d);
@@ -584,13 +611,15 @@ void DeploymentEngine::on_launched(const std::string& id, const std::string& nam
   if (instance->phase == "launching") instance->phase = "booting";
   instance->address = machine->address;
   save(*d, *instance);
-  events_.record(id, "instance.launched", name + " launched on " + instance->cloud + " at " + machine->address);
+  events_.record(id, "instance.launched",
+                 name + " launched on " + instance->cloud + " at " + machine->address);
   (void)parameters_.set(id, name + ":hostname", machine->address);
   (void)parameters_.set(id, name + ":vmstate", "running");
   notify(EngineNotice::Kind::kInstance, id, name);
 }
 
-void DeploymentEngine::on_terminated(const std::string& id, const std::string& name, const Status& status) {
+void DeploymentEngine::on_terminated(const std::string& id, const std::string& name,
+                                     const Status& status) {
   terminating_[id].erase(name);
   Deployment* d = find_active(id);
   if (d == nullptr) return;
@@ -624,8 +653,10 @@ void DeploymentEngine::tick() {
     if (d->state == DeploymentState::kProvisioning) {
       std::vector<std::string> late;
       for (const auto& [name, instance] : d->instances) {
-        bool waiting = instance.status == InstanceStatus::kLaunching || instance.status == InstanceStatus::kBooting;
-        if (waiting && now - instance.launched_steady > settings_.provisioning_timeout_ms) late.push_back(name);
+        bool waiting = instance.status == InstanceStatus::kLaunching ||
+                       instance.status == InstanceStatus::kBooting;
+        if (waiting && now - instance.launched_steady > settings_.provisioning_timeout_ms)
+          late.push_back(name);
       }
       for (const auto& name : late) {
         d = find_active(id);
@@ -633,7 +664,9 @@ void DeploymentEngine::tick() {
         Instance* instance = instance_of(*d, name);
         if (instance == nullptr || !is_live(instance->status)) continue;
         if (instance->status == InstanceStatus::kLaunching) launching_[id].erase(name);
-        fail_instance(*d, *instance, "its agent did not call back within " + seconds(settings_.provisioning_timeout_ms));
+        fail_instance(
+            *d, *instance,
+            "its agent did not call back within " + seconds(settings_.provisioning_timeout_ms));
       }
       d = find_active(id);
       if (d == nullptr) continue;
@@ -645,7 +678,8 @@ void DeploymentEngine::tick() {
       terminating_[id].clear();
       finish(*d);
     } else if (!d->aborted) {
-      raise_abort(*d, "timed out after " + seconds(d->timeout_ms) + " in state " + state_name(d->state));
+      raise_abort(
+          *d, "timed out after " + seconds(d->timeout_ms) + " in state " + state_name(d->state));
     } else {
       events_.record(id, "deployment.timeout",
                      std::string("gave up waiting in state ") + state_name(d->state));

@@ -133,7 +133,8 @@ class DeploymentEngine {
   // ------------------------------------------------------------ machines
   void on_launched(const std::string& deployment, const std::string& instance,
                    const Result<connectors::Machine>& machine);
-  void on_terminated(const std::string& deployment, const std::string& instance, const Status& status);
+  void on_terminated(const std::string& deployment, const std::string& instance,
+                     const Status& status);
 
   // Deadlines: deployment and provisioning timeouts, waits.
   void tick();
@@ -157,7 +158,8 @@ class DeploymentEngine {
   void broadcast_state(const Deployment& d);
   void save(const Deployment& d);
   void save(const Deployment& d, const Instance& instance);
-  void notify(EngineNotice::Kind kind, const std::string& deployment, const std::string& instance = "");
+  void notify(EngineNotice::Kind kind, const std::string& deployment,
+              const std::string& instance = "");
   void reply(const AgentIdentity& who, uint64_t id, const Result<std::string>& result,
              std::vector<std::string> values = {});
   int64_t deadline(int64_t timeout_ms) const;
@@ -173,7 +175,8 @@ class DeploymentEngine {
   void on_log(Deployment& d, Instance& instance, const proto::Log& log);
   void on_report(Deployment& d, const AgentIdentity& who, const proto::ReportChunk& chunk);
   // A key the agent may read: its deployment's, naming an existing node/instance.
-  Result<std::string> readable_key(const Deployment& d, const std::string& key, const std::string& self);
+  Result<std::string> readable_key(const Deployment& d, const std::string& key,
+                                   const std::string& self);
 
   Store& store_;
   const Clock& clock_;

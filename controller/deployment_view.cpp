@@ -44,8 +44,12 @@ Value deployment_detail(const Deployment& d, int64_t now_wall,
   for (const auto& n : d.nodes) {
     Value chain = Value::array();
     for (const auto& c : n.chain) chain.push(c);
-    nodes.push(Value::object().set("name", n.name).set("image", n.image).set("chain", chain)
-                   .set("cloud", n.cloud).set("multiplicity", n.multiplicity));
+    nodes.push(Value::object()
+                   .set("name", n.name)
+                   .set("image", n.image)
+                   .set("chain", chain)
+                   .set("cloud", n.cloud)
+                   .set("multiplicity", n.multiplicity));
   }
   return deployment_summary(d, now_wall)
       .set("abort_reason", d.abort_reason)

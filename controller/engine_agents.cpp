@@ -25,8 +25,8 @@ bool valid_barrier_name(const std::string& name) {
 
 }  // namespace
 
-void DeploymentEngine::reply(const AgentIdentity& who, uint64_t id, const Result<std::string>& result,
-                             std::vector<std::string> values) {
+void DeploymentEngine::reply(const AgentIdentity& who, uint64_t id,
+                             const Result<std::string>& result, std::vector<std::string> values) {
   proto::Reply r;
   r.id = id;
   if (result.ok()) {
@@ -39,7 +39,8 @@ void DeploymentEngine::reply(const AgentIdentity& who, uint64_t id, const Result
   agents_.send(who, r);
 }
 
-std::optional<proto::Welcome> DeploymentEngine::on_hello(const AgentIdentity& who, const proto::Hello& hello,
+std::optional<proto::Welcome> DeploymentEngine::on_hello(const AgentIdentity& who,
+                                                         const proto::Hello& hello,
                                                          const std::string& peer_address) {
   Deployment* d = find_active(who.deployment);
   if (d == nullptr) return std::nullopt;
@@ -80,7 +81,8 @@ void DeploymentEngine::on_agent_lost(const AgentIdentity& who) {
   Instance* instance = instance_of(*d, who.instance);
   if (instance == nullptr || instance->status != InstanceStatus::kRunning) return;
   fail_instance(*d, *instance,
-                "its agent was silent for more than " + std::to_string(settings_.heartbeat_timeout_ms / 1000) + " s");
+                "its agent was silent for more than " +
+                    std::to_string(settings_.heartbeat_timeout_ms / 1000) + " s");
 }
 
 void DeploymentEngine::on_message(const AgentIdentity& who, const proto::AgentMessage& message) {
@@ -130,7 +132,8 @@ Result<std::string> DeploymentEngine::readable_key(const Deployment& d, const st
     return Error(Code::kInvalidArgument, "\"" + key + "\": this deployment has no node " + p.node);
   }
   if (p.index > 0 && !d.instances.count(p.instance())) {
-    return Error(Code::kInvalidArgument, "\"" + key + "\": this deployment has no instance " + p.instance());
+    return Error(Code::kInvalidArgument,
+                 "\"" + key + "\": this deployment has no instance " + p.instance());
   }
   return p.key();
 }
@@ -140,24 +143,32 @@ void DeploymentEngine::on_get(Deployment& d, const AgentIdentity& who, const pro
   if (!key.ok()) return reply(who, get.id, key.error());
   if (auto value = parameters_.get(d.id, *key)) return reply(who, get.id, *value);
   if (!get.wait) return reply(who, get.id, Error(Code::kNotSet, *key + " is not set"));
-  if (d.aborted) return reply(who, get.id, Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
+  if (d.aborted)
+    return reply(who, get.id,
+                 Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
   uint64_t id = get.id;
   parameters_.wait(d.id, {*key}, deadline(get.timeout_ms),
                    [this, who, id](Result<ParameterStore::Values> values) {
-                     if (values.ok()) reply(who, id, values->front());
-                     else reply(who, id, values.error());
+                     if (values.ok())
+                       reply(who, id, values->front());
+                     else
+                       reply(who, id, values.error());
                    });
 }
 
-void DeploymentEngine::on_get_all(Deployment& d, const AgentIdentity& who, const proto::GetAll& get) {
+void DeploymentEngine::on_get_all(Deployment& d, const AgentIdentity& who,
+                                  const proto::GetAll& get) {
   if (d.node(get.node) == nullptr) {
-    return reply(who, get.id, Error(Code::kInvalidArgument, "this deployment has no node " + get.node));
+    return reply(who, get.id,
+                 Error(Code::kInvalidArgument, "this deployment has no node " + get.node));
   }
   if (!valid_parameter_name(get.key)) {
-    return reply(who, get.id, Error(Code::kInvalidArgument, "\"" + get.key + "\" is not a parameter name"));
+    return reply(who, get.id,
+                 Error(Code::kInvalidArgument, "\"" + get.key + "\" is not a parameter name"));
   }
   auto live = d.live(get.node);
-  std::sort(live.begin(), live.end(), [](const Instance* a, const Instance* b) { return a->index < b->index; });
+  std::sort(live.begin(), live.end(),
+            [](const Instance* a, const Instance* b) { return a->index < b->index; });
   std::vector<std::string> keys;
   std::vector<std::string> names;
   for (const Instance* i : live) {
@@ -165,15 +176,19 @@ void DeploymentEngine::on_get_all(Deployment& d, const AgentIdentity& who, const
     names.push_back(i->name);
   }
   if (d.aborted) {
-    bool all_set = std::all_of(keys.begin(), keys.end(), [&](const auto& k) { return parameters_.get(d.id, k).has_value(); });
-    if (!all_set) return reply(who, get.id, Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
+    bool all_set = std::all_of(keys.begin(), keys.end(),
+                               [&](const auto& k) { return parameters_.get(d.id, k).has_value(); });
+    if (!all_set)
+      return reply(who, get.id,
+                   Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
   }
   uint64_t id = get.id;
   parameters_.wait(d.id, keys, deadline(get.timeout_ms),
                    [this, who, id, names](Result<ParameterStore::Values> values) {
                      if (!values.ok()) return reply(who, id, values.error());
                      std::vector<std::string> lines;
-                     for (size_t i = 0; i < names.size(); ++i) lines.push_back(names[i] + " " + (*values)[i]);
+                     for (size_t i = 0; i < names.size(); ++i)
+                       lines.push_back(names[i] + " " + (*values)[i]);
                      reply(who, id, std::string(), std::move(lines));
                    });
 }
@@ -182,10 +197,13 @@ void DeploymentEngine::on_set(Deployment& d, const AgentIdentity& who, const pro
   auto p = parse_parameter(set.key, who.instance);
   if (!p.ok()) return reply(who, set.id, p.error());
   if (p->instance() != who.instance) {
-    return reply(who, set.id, Error(Code::kPermissionDenied, who.instance + " may set only its own parameters, not " + p->key()));
+    return reply(who, set.id,
+                 Error(Code::kPermissionDenied,
+                       who.instance + " may set only its own parameters, not " + p->key()));
   }
   if (controller_owned(p->name)) {
-    return reply(who, set.id, Error(Code::kPermissionDenied, p->name + " is kept by the controller"));
+    return reply(who, set.id,
+                 Error(Code::kPermissionDenied, p->name + " is kept by the controller"));
   }
   Status status = parameters_.set(d.id, p->key(), set.value);
   if (!status.ok()) return reply(who, set.id, status.error());
@@ -193,22 +211,28 @@ void DeploymentEngine::on_set(Deployment& d, const AgentIdentity& who, const pro
   reply(who, set.id, std::string());
 }
 
-void DeploymentEngine::on_barrier(Deployment& d, const AgentIdentity& who, const proto::Barrier& b) {
+void DeploymentEngine::on_barrier(Deployment& d, const AgentIdentity& who,
+                                  const proto::Barrier& b) {
   if (!valid_barrier_name(b.name)) {
-    return reply(who, b.id, Error(Code::kInvalidArgument, "\"" + b.name + "\" is not a barrier name"));
+    return reply(who, b.id,
+                 Error(Code::kInvalidArgument, "\"" + b.name + "\" is not a barrier name"));
   }
-  if (b.count < 0) return reply(who, b.id, Error(Code::kInvalidArgument, "a barrier count must be positive"));
+  if (b.count < 0)
+    return reply(who, b.id, Error(Code::kInvalidArgument, "a barrier count must be positive"));
   for (const auto& node : b.nodes) {
     if (d.node(node) == nullptr) {
       return reply(who, b.id, Error(Code::kInvalidArgument, "this deployment has no node " + node));
     }
   }
-  if (d.aborted) return reply(who, b.id, Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
+  if (d.aborted)
+    return reply(who, b.id, Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
   uint64_t id = b.id;
   barriers_.arrive(d, b.name, who.instance, BarrierScope{b.count, b.nodes}, deadline(b.timeout_ms),
                    [this, who, id](Status s) {
-                     if (s.ok()) reply(who, id, std::string());
-                     else reply(who, id, s.error());
+                     if (s.ok())
+                       reply(who, id, std::string());
+                     else
+                       reply(who, id, s.error());
                    });
 }
 
@@ -233,7 +257,8 @@ void DeploymentEngine::on_abort(Deployment& d, const AgentIdentity& who, const p
   raise_abort(d, reason);
 }
 
-void DeploymentEngine::on_step_done(Deployment& d, Instance& instance, const proto::StepDone& done) {
+void DeploymentEngine::on_step_done(Deployment& d, Instance& instance,
+                                    const proto::StepDone& done) {
   if (done.exit_code == 0) {
     instance.completed.insert(done.step);
     save(d, instance);
@@ -243,10 +268,11 @@ void DeploymentEngine::on_step_done(Deployment& d, Instance& instance, const pro
   std::string what = done.step;
   for (const auto& step : node.plan.steps) {
     if (step.id != done.step) continue;
-    what = step.kind == "packages" ? "installing packages"
-                                   : step.name + " script of " + step.module;
+    what =
+        step.kind == "packages" ? "installing packages" : step.name + " script of " + step.module;
   }
-  std::string reason = instance.name + ": " + what + " exited with status " + std::to_string(done.exit_code);
+  std::string reason =
+      instance.name + ": " + what + " exited with status " + std::to_string(done.exit_code);
   if (!done.error_line.empty()) reason += ": " + done.error_line.substr(0, 500);
   instance.error = reason;
   save(d, instance);
@@ -254,7 +280,8 @@ void DeploymentEngine::on_step_done(Deployment& d, Instance& instance, const pro
   raise_abort(d, reason);
 }
 
-void DeploymentEngine::on_state_done(Deployment& d, Instance& instance, const proto::StateDone& done) {
+void DeploymentEngine::on_state_done(Deployment& d, Instance& instance,
+                                     const proto::StateDone& done) {
   if (done.state != state_name(d.state) || instance.state_done == done.state) return;
   instance.state_done = done.state;
   if (d.state == DeploymentState::kSendingReports) {
@@ -275,8 +302,10 @@ void DeploymentEngine::on_log(Deployment& d, Instance& instance, const proto::Lo
   if (*id > 0) notify(EngineNotice::Kind::kLog, d.id, instance.name);
 }
 
-void DeploymentEngine::on_report(Deployment& d, const AgentIdentity& who, const proto::ReportChunk& chunk) {
-  Status stored = logs_.report_chunk(d.id, who.instance, chunk.name, chunk.offset, chunk.data, chunk.last);
+void DeploymentEngine::on_report(Deployment& d, const AgentIdentity& who,
+                                 const proto::ReportChunk& chunk) {
+  Status stored =
+      logs_.report_chunk(d.id, who.instance, chunk.name, chunk.offset, chunk.data, chunk.last);
   if (!stored.ok()) return reply(who, chunk.id, stored.error());
   reply(who, chunk.id, std::string());
 }

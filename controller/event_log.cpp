@@ -19,8 +19,8 @@ void EventLog::record(const std::string& deployment, const std::string& kind,
   Event event{0, clock_.wall_ms(), deployment, kind, message};
   LOG_INFO("%s%s%s: %s", deployment.c_str(), deployment.empty() ? "" : " ", kind.c_str(),
            message.c_str());
-  auto stmt = store_.db().prepare(
-      "INSERT INTO events(at, deployment, kind, message) VALUES(?,?,?,?)");
+  auto stmt =
+      store_.db().prepare("INSERT INTO events(at, deployment, kind, message) VALUES(?,?,?,?)");
   if (stmt.ok() &&
       stmt->bind(1, event.at).bind(2, deployment).bind(3, kind).bind(4, message).run().ok()) {
     event.id = store_.db().last_insert_rowid();
@@ -54,6 +54,8 @@ int EventLog::subscribe(Subscriber subscriber) {
   return id;
 }
 
-void EventLog::unsubscribe(int id) { subscribers_.erase(id); }
+void EventLog::unsubscribe(int id) {
+  subscribers_.erase(id);
+}
 
 }  // namespace slipway::controller

@@ -20,12 +20,15 @@ Result<ImageChain> resolve_image_chain(const std::string& reference, const Modul
       for (const auto& p : path) cycle += p + " -> ";
       return Error(Code::kInvalidArgument, "the parent chain has a cycle: " + cycle + name);
     }
-    if (path.size() >= 32) return Error(Code::kInvalidArgument, "the parent chain of " + reference + " is deeper than 32");
+    if (path.size() >= 32)
+      return Error(Code::kInvalidArgument,
+                   "the parent chain of " + reference + " is deeper than 32");
     path.push_back(name);
     SLIPWAY_ASSIGN_OR_RETURN(std::optional<StoredModule> found, lookup(name, version));
     if (!found) {
-      return Error(Code::kNotFound, version == 0 ? "no module named " + name
-                                                 : "no module " + name + "@" + std::to_string(version));
+      return Error(Code::kNotFound, version == 0
+                                        ? "no module named " + name
+                                        : "no module " + name + "@" + std::to_string(version));
     }
     if (found->module.kind != ModuleKind::kImage) {
       return Error(Code::kInvalidArgument, name + " is a deployment, not an image");
@@ -52,7 +55,8 @@ std::vector<InputParameter> ImageChain::inputs() const {
   std::vector<InputParameter> out;
   for (const auto& m : modules_) {
     for (const auto& in : m.module.image.inputs) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.name == in.name; });
+      auto it =
+          std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.name == in.name; });
       if (it == out.end()) {
         out.push_back(in);
       } else {

@@ -24,7 +24,9 @@ struct AgentIdentity {
   std::string instance;    // "web.2", or the registered agent's name
 
   // "k3v9x2qa/web.2", or the bare name of a registered agent.
-  std::string display() const { return deployment.empty() ? instance : deployment + "/" + instance; }
+  std::string display() const {
+    return deployment.empty() ? instance : deployment + "/" + instance;
+  }
   bool operator==(const AgentIdentity&) const = default;
 };
 

@@ -23,19 +23,28 @@ bool valid_report_name(const std::string& name) {
 Result<int64_t> LogStore::append(const std::string& deployment, const std::string& instance,
                                  const std::string& step, int64_t stream, uint64_t seq,
                                  const std::string& data) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT OR IGNORE INTO logs(deployment, instance, step, stream, seq, at, data) VALUES(?,?,?,?,?,?,?)"));
-  SLIPWAY_RETURN_IF_ERROR(stmt.bind(1, deployment).bind(2, instance).bind(3, step).bind(4, stream)
-                              .bind(5, static_cast<int64_t>(seq)).bind(6, clock_.wall_ms())
-                              .bind_blob(7, data).run());
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("INSERT OR IGNORE INTO logs(deployment, instance, step, "
+                                     "stream, seq, at, data) VALUES(?,?,?,?,?,?,?)"));
+  SLIPWAY_RETURN_IF_ERROR(stmt.bind(1, deployment)
+                              .bind(2, instance)
+                              .bind(3, step)
+                              .bind(4, stream)
+                              .bind(5, static_cast<int64_t>(seq))
+                              .bind(6, clock_.wall_ms())
+                              .bind_blob(7, data)
+                              .run());
   return store_.db().changes() > 0 ? store_.db().last_insert_rowid() : 0;
 }
 
-Result<std::vector<LogChunk>> LogStore::read(const std::string& deployment, const std::string& instance,
-                                             int64_t after, int limit) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT id, instance, step, stream, at, data FROM logs WHERE deployment=?1 AND id>?2 "
-      "AND (?3 = '' OR instance = ?3) ORDER BY id LIMIT ?4"));
+Result<std::vector<LogChunk>> LogStore::read(const std::string& deployment,
+                                             const std::string& instance, int64_t after,
+                                             int limit) {
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare(
+          "SELECT id, instance, step, stream, at, data FROM logs WHERE deployment=?1 AND id>?2 "
+          "AND (?3 = '' OR instance = ?3) ORDER BY id LIMIT ?4"));
   stmt.bind(1, deployment).bind(2, after).bind(3, instance).bind(4, static_cast<int64_t>(limit));
   std::vector<LogChunk> out;
   for (;;) {
@@ -57,14 +66,16 @@ Status LogStore::report_chunk(const std::string& deployment, const std::string& 
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   if (offset == 0) {
     // The agent starts the file (again, after a reconnect): drop what was there.
-    SLIPWAY_ASSIGN_OR_RETURN(auto drop, store_.db().prepare(
-        "DELETE FROM reports WHERE deployment=? AND instance=? AND name=?"));
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto drop,
+        store_.db().prepare("DELETE FROM reports WHERE deployment=? AND instance=? AND name=?"));
     SLIPWAY_RETURN_IF_ERROR(drop.bind(1, deployment).bind(2, instance).bind(3, name).run());
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto sizes, store_.db().prepare(
-      "SELECT COALESCE(SUM(length(data)), 0), "
-      "COALESCE(SUM(CASE WHEN name=?3 THEN length(data) ELSE 0 END), 0) "
-      "FROM reports WHERE deployment=?1 AND instance=?2"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto sizes,
+      store_.db().prepare("SELECT COALESCE(SUM(length(data)), 0), "
+                          "COALESCE(SUM(CASE WHEN name=?3 THEN length(data) ELSE 0 END), 0) "
+                          "FROM reports WHERE deployment=?1 AND instance=?2"));
   sizes.bind(1, deployment).bind(2, instance).bind(3, name);
   SLIPWAY_ASSIGN_OR_RETURN(bool row, sizes.step());
   int64_t total = row ? sizes.column_int(0) : 0;
@@ -78,18 +89,24 @@ Status LogStore::report_chunk(const std::string& deployment, const std::string& 
   if (static_cast<size_t>(total) + data.size() > kMaxReportBytes) {
     return Error(Code::kInvalidArgument, "the reports of " + instance + " are over 64 MiB");
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT INTO reports(deployment, instance, name, offset, data, last) VALUES(?,?,?,?,?,?)"));
-  SLIPWAY_RETURN_IF_ERROR(stmt.bind(1, deployment).bind(2, instance).bind(3, name)
-                              .bind(4, static_cast<int64_t>(offset)).bind_blob(5, data)
-                              .bind(6, int64_t{last}).run());
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("INSERT INTO reports(deployment, instance, name, "
+                                               "offset, data, last) VALUES(?,?,?,?,?,?)"));
+  SLIPWAY_RETURN_IF_ERROR(stmt.bind(1, deployment)
+                              .bind(2, instance)
+                              .bind(3, name)
+                              .bind(4, static_cast<int64_t>(offset))
+                              .bind_blob(5, data)
+                              .bind(6, int64_t{last})
+                              .run());
   return tx.commit();
 }
 
 Result<std::vector<ReportFile>> LogStore::reports(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT instance, name, data, last FROM reports WHERE deployment=? "
-      "ORDER BY instance, name, offset"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare("SELECT instance, name, data, last FROM reports WHERE deployment=? "
+                          "ORDER BY instance, name, offset"));
   stmt.bind(1, deployment);
   std::vector<ReportFile> out;
   for (;;) {

@@ -42,7 +42,8 @@ class LogStore {
 
   // Stores a chunk; returns its id, or 0 when it was already stored.
   Result<int64_t> append(const std::string& deployment, const std::string& instance,
-                         const std::string& step, int64_t stream, uint64_t seq, const std::string& data);
+                         const std::string& step, int64_t stream, uint64_t seq,
+                         const std::string& data);
   // Chunks with id > `after`, of one instance or all (""), oldest first.
   Result<std::vector<LogChunk>> read(const std::string& deployment, const std::string& instance,
                                      int64_t after, int limit);

@@ -1,3 +1,5 @@
 #include "controller/cli.h"
 
-int main(int argc, char** argv) { return slipway::controller::slipwayd_main(argc, argv); }
+int main(int argc, char** argv) {
+  return slipway::controller::slipwayd_main(argc, argv);
+}

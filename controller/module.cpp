@@ -8,7 +8,9 @@
 namespace slipway::controller {
 namespace {
 
-bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // Collects the error of a parse in progress.
 class Parser {
@@ -24,10 +26,10 @@ class Parser {
     SLIPWAY_ASSIGN_OR_RETURN(std::string kind_text, yaml::get_string(source_, kind, "kind"));
     if (kind_text == "image") {
       m.kind = ModuleKind::kImage;
-      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(
-          source_, root, "an image module",
-          {"kind", "name", "description", "parent", "platform", "packages", "scripts",
-           "parameters", "resources", "reference"}));
+      SLIPWAY_RETURN_IF_ERROR(
+          yaml::check_keys(source_, root, "an image module",
+                           {"kind", "name", "description", "parent", "platform", "packages",
+                            "scripts", "parameters", "resources", "reference"}));
     } else if (kind_text == "deployment") {
       m.kind = ModuleKind::kDeployment;
       SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(source_, root, "a deployment module",
@@ -85,23 +87,29 @@ class Parser {
     }
     if (root["platform"]) {
       if (!image.parent.empty()) {
-        return error(root["platform"], "platform belongs to reference images; this one inherits it from " +
-                                           image.parent);
+        return error(
+            root["platform"],
+            "platform belongs to reference images; this one inherits it from " + image.parent);
       }
-      SLIPWAY_ASSIGN_OR_RETURN(image.platform, yaml::get_string(source_, root["platform"], "platform"));
-      static const std::set<std::string> kPlatforms = {"debian", "ubuntu", "alpine", "fedora",
-                                                       "centos", "busybox"};
+      SLIPWAY_ASSIGN_OR_RETURN(image.platform,
+                               yaml::get_string(source_, root["platform"], "platform"));
+      static const std::set<std::string> kPlatforms = {"debian", "ubuntu", "alpine",
+                                                       "fedora", "centos", "busybox"};
       if (!kPlatforms.count(image.platform)) {
-        return error(root["platform"], "platform must be one of debian, ubuntu, alpine, fedora, "
-                                       "centos, busybox; not \"" + image.platform + "\"");
+        return error(root["platform"],
+                     "platform must be one of debian, ubuntu, alpine, fedora, "
+                     "centos, busybox; not \"" +
+                         image.platform + "\"");
       }
     }
     if (root["reference"]) {
       const YAML::Node ref = root["reference"];
       if (!image.parent.empty()) {
-        return error(ref, "reference belongs to reference images; a derived image boots its parent's");
+        return error(ref,
+                     "reference belongs to reference images; a derived image boots its parent's");
       }
-      if (!ref.IsMap()) return error(ref, "reference must map connector types to what machines boot from");
+      if (!ref.IsMap())
+        return error(ref, "reference must map connector types to what machines boot from");
       for (const auto& entry : ref) {
         const YAML::Node connector = entry.first;
         const YAML::Node settings = entry.second;
@@ -114,12 +122,14 @@ class Parser {
     }
     if (image.parent.empty()) {
       if (!root["reference"]) {
-        return error(root, "a reference image (one with no parent) needs a reference saying what "
-                           "machines boot from on each cloud");
+        return error(root,
+                     "a reference image (one with no parent) needs a reference saying what "
+                     "machines boot from on each cloud");
       }
       if (image.platform.empty()) {
-        return error(root, "a reference image needs a platform (debian, ubuntu, alpine, fedora, "
-                           "centos or busybox)");
+        return error(root,
+                     "a reference image needs a platform (debian, ubuntu, alpine, fedora, "
+                     "centos or busybox)");
       }
     }
     if (root["packages"]) {
@@ -135,9 +145,9 @@ class Parser {
     }
     if (root["scripts"]) {
       const YAML::Node scripts = root["scripts"];
-      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(
-          source_, scripts, "scripts",
-          {"pre-install", "post-install", "deployment", "report", "on-scale"}));
+      SLIPWAY_RETURN_IF_ERROR(
+          yaml::check_keys(source_, scripts, "scripts",
+                           {"pre-install", "post-install", "deployment", "report", "on-scale"}));
       for (const auto& entry : scripts) {
         const std::string phase = entry.first.Scalar();
         const YAML::Node body = entry.second;
@@ -149,28 +159,32 @@ class Parser {
     }
     if (root["parameters"]) {
       const YAML::Node params = root["parameters"];
-      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(source_, params, "parameters", {"inputs", "outputs"}));
+      SLIPWAY_RETURN_IF_ERROR(
+          yaml::check_keys(source_, params, "parameters", {"inputs", "outputs"}));
       std::set<std::string> seen;
       if (params["inputs"]) {
         const YAML::Node inputs = params["inputs"];
-        if (!inputs.IsMap()) return error(inputs, "parameters.inputs must map names to {default: ...}");
+        if (!inputs.IsMap())
+          return error(inputs, "parameters.inputs must map names to {default: ...}");
         for (const auto& entry : inputs) {
           InputParameter input;
           input.name = entry.first.Scalar();
-          if (!valid_parameter_name(input.name)) return error(entry.first, "\"" + input.name + "\" is not a parameter name");
-          if (is_builtin(input.name)) return error(entry.first, input.name + " is a built-in parameter");
+          if (!valid_parameter_name(input.name))
+            return error(entry.first, "\"" + input.name + "\" is not a parameter name");
+          if (is_builtin(input.name))
+            return error(entry.first, input.name + " is a built-in parameter");
           const YAML::Node body = entry.second;
           if (!body.IsNull()) {
-            SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(source_, body, "input " + input.name,
-                                                     {"default", "description"}));
+            SLIPWAY_RETURN_IF_ERROR(
+                yaml::check_keys(source_, body, "input " + input.name, {"default", "description"}));
             if (body["default"]) {
               SLIPWAY_ASSIGN_OR_RETURN(std::string d, yaml::get_string(source_, body["default"],
                                                                        "default of " + input.name));
               input.default_value = d;
             }
             if (body["description"]) {
-              SLIPWAY_ASSIGN_OR_RETURN(input.description,
-                                       yaml::get_string(source_, body["description"], "description"));
+              SLIPWAY_ASSIGN_OR_RETURN(
+                  input.description, yaml::get_string(source_, body["description"], "description"));
             }
           }
           seen.insert(input.name);
@@ -178,21 +192,27 @@ class Parser {
         }
       }
       if (params["outputs"]) {
-        SLIPWAY_ASSIGN_OR_RETURN(image.outputs, string_list(params["outputs"], "parameters.outputs"));
+        SLIPWAY_ASSIGN_OR_RETURN(image.outputs,
+                                 string_list(params["outputs"], "parameters.outputs"));
         for (const auto& o : image.outputs) {
-          if (!valid_parameter_name(o)) return error(params["outputs"], "\"" + o + "\" is not a parameter name");
+          if (!valid_parameter_name(o))
+            return error(params["outputs"], "\"" + o + "\" is not a parameter name");
           if (is_builtin(o)) return error(params["outputs"], o + " is a built-in parameter");
-          if (!seen.insert(o).second) return error(params["outputs"], o + " is both an input and an output, or listed twice");
+          if (!seen.insert(o).second)
+            return error(params["outputs"], o + " is both an input and an output, or listed twice");
         }
       }
     }
     if (root["resources"]) {
       const YAML::Node res = root["resources"];
-      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(source_, res, "resources", {"cpus", "memory_mb", "disk_gb"}));
+      SLIPWAY_RETURN_IF_ERROR(
+          yaml::check_keys(source_, res, "resources", {"cpus", "memory_mb", "disk_gb"}));
       auto positive = [&](const char* key, std::optional<int64_t>* out, int64_t max) -> Status {
         if (!res[key]) return ok_status();
         SLIPWAY_ASSIGN_OR_RETURN(int64_t v, yaml::get_int(source_, res[key], key));
-        if (v < 1 || v > max) return error(res[key], std::string(key) + " must be between 1 and " + std::to_string(max));
+        if (v < 1 || v > max)
+          return error(res[key],
+                       std::string(key) + " must be between 1 and " + std::to_string(max));
         *out = v;
         return ok_status();
       };
@@ -213,20 +233,23 @@ class Parser {
   Status parse_deployment(const YAML::Node& root, Module* m) {
     const YAML::Node nodes = root["nodes"];
     if (!nodes) return error(root, "a deployment module needs nodes");
-    if (!nodes.IsMap() || nodes.size() == 0) return error(nodes, "nodes must map node names to nodes");
+    if (!nodes.IsMap() || nodes.size() == 0)
+      return error(nodes, "nodes must map node names to nodes");
     for (const auto& entry : nodes) {
       NodeDefinition node;
       node.name = entry.first.Scalar();
       node.line = entry.first.Mark().line + 1;
       if (!valid_node_name(node.name)) {
-        return error(entry.first, "\"" + node.name + "\" is not a node name: a lower-case letter, "
-                                  "then letters, digits, '_' or '-'");
+        return error(entry.first, "\"" + node.name +
+                                      "\" is not a node name: a lower-case letter, "
+                                      "then letters, digits, '_' or '-'");
       }
-      if (m->node(node.name) != nullptr) return error(entry.first, "node " + node.name + " is defined twice");
+      if (m->node(node.name) != nullptr)
+        return error(entry.first, "node " + node.name + " is defined twice");
       const YAML::Node body = entry.second;
-      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(source_, body, "node " + node.name,
-                                               {"image", "multiplicity", "cloud",
-                                                "max-provisioning-failures", "inputs"}));
+      SLIPWAY_RETURN_IF_ERROR(yaml::check_keys(
+          source_, body, "node " + node.name,
+          {"image", "multiplicity", "cloud", "max-provisioning-failures", "inputs"}));
       if (!body["image"]) return error(body, "node " + node.name + " has no image");
       SLIPWAY_ASSIGN_OR_RETURN(node.image, yaml::get_string(source_, body["image"], "image"));
       std::string image_name;
@@ -235,7 +258,8 @@ class Parser {
         return error(body["image"], "image \"" + node.image + "\" is not NAME or NAME@VERSION");
       }
       if (body["multiplicity"]) {
-        SLIPWAY_ASSIGN_OR_RETURN(node.multiplicity, yaml::get_int(source_, body["multiplicity"], "multiplicity"));
+        SLIPWAY_ASSIGN_OR_RETURN(node.multiplicity,
+                                 yaml::get_int(source_, body["multiplicity"], "multiplicity"));
         if (node.multiplicity < 1 || node.multiplicity > 1000) {
           return error(body["multiplicity"], "multiplicity must be between 1 and 1000");
         }
@@ -244,22 +268,27 @@ class Parser {
         SLIPWAY_ASSIGN_OR_RETURN(node.cloud, yaml::get_string(source_, body["cloud"], "cloud"));
       }
       if (body["max-provisioning-failures"]) {
-        SLIPWAY_ASSIGN_OR_RETURN(node.max_provisioning_failures,
-                                 yaml::get_int(source_, body["max-provisioning-failures"],
-                                               "max-provisioning-failures"));
-        if (node.max_provisioning_failures < 0 || node.max_provisioning_failures >= node.multiplicity) {
-          return error(body["max-provisioning-failures"],
-                       "max-provisioning-failures must be at least 0 and less than the multiplicity (" +
-                           std::to_string(node.multiplicity) + ")");
+        SLIPWAY_ASSIGN_OR_RETURN(
+            node.max_provisioning_failures,
+            yaml::get_int(source_, body["max-provisioning-failures"], "max-provisioning-failures"));
+        if (node.max_provisioning_failures < 0 ||
+            node.max_provisioning_failures >= node.multiplicity) {
+          return error(
+              body["max-provisioning-failures"],
+              "max-provisioning-failures must be at least 0 and less than the multiplicity (" +
+                  std::to_string(node.multiplicity) + ")");
         }
       }
       if (body["inputs"]) {
         const YAML::Node inputs = body["inputs"];
-        if (!inputs.IsMap()) return error(inputs, "inputs must map input names to NODE:OUTPUT or 'literal'");
+        if (!inputs.IsMap())
+          return error(inputs, "inputs must map input names to NODE:OUTPUT or 'literal'");
         for (const auto& input : inputs) {
           const std::string name = input.first.Scalar();
-          if (!valid_parameter_name(name)) return error(input.first, "\"" + name + "\" is not a parameter name");
-          SLIPWAY_ASSIGN_OR_RETURN(std::string text, yaml::get_string(source_, input.second, "input " + name));
+          if (!valid_parameter_name(name))
+            return error(input.first, "\"" + name + "\" is not a parameter name");
+          SLIPWAY_ASSIGN_OR_RETURN(std::string text,
+                                   yaml::get_string(source_, input.second, "input " + name));
           InputBinding binding;
           binding.line = input.second.Mark().line + 1;
           SLIPWAY_RETURN_IF_ERROR(parse_binding(input.second, name, text, &binding));
@@ -291,8 +320,10 @@ class Parser {
     bool instance_ok = binding->instance.empty() ||
                        (binding->instance.find_first_not_of("0123456789") == std::string::npos &&
                         binding->instance[0] != '0');
-    if (!valid_node_name(binding->node) || !instance_ok || !valid_parameter_name(binding->parameter)) {
-      return error(where, "input " + name + ": \"" + text + "\" is not NODE:OUTPUT or NODE.N:OUTPUT");
+    if (!valid_node_name(binding->node) || !instance_ok ||
+        !valid_parameter_name(binding->parameter)) {
+      return error(where,
+                   "input " + name + ": \"" + text + "\" is not NODE:OUTPUT or NODE.N:OUTPUT");
     }
     return ok_status();
   }
@@ -310,8 +341,10 @@ const NodeDefinition* Module::node(const std::string& node_name) const {
 }
 
 Value Module::canonical() const {
-  Value v = Value::object().set("kind", kind == ModuleKind::kImage ? "image" : "deployment")
-                .set("name", name).set("description", description);
+  Value v = Value::object()
+                .set("kind", kind == ModuleKind::kImage ? "image" : "deployment")
+                .set("name", name)
+                .set("description", description);
   if (kind == ModuleKind::kImage) {
     Value packages = Value::array();
     for (const auto& p : image.packages) packages.push(p);
@@ -319,17 +352,24 @@ Value Module::canonical() const {
     for (const auto& [phase, body] : image.scripts) scripts.set(phase, body);
     Value inputs = Value::array();
     for (const auto& in : image.inputs) {
-      inputs.push(Value::object().set("name", in.name)
+      inputs.push(Value::object()
+                      .set("name", in.name)
                       .set("default", in.default_value ? Value(*in.default_value) : Value())
                       .set("description", in.description));
     }
     Value outputs = Value::array();
     for (const auto& o : image.outputs) outputs.push(o);
     auto opt = [](const std::optional<int64_t>& x) { return x ? Value(*x) : Value(); };
-    v.set("parent", image.parent).set("platform", image.platform).set("packages", packages)
-        .set("scripts", scripts).set("inputs", inputs).set("outputs", outputs)
-        .set("resources", Value::object().set("cpus", opt(image.cpus))
-                              .set("memory_mb", opt(image.memory_mb)).set("disk_gb", opt(image.disk_gb)))
+    v.set("parent", image.parent)
+        .set("platform", image.platform)
+        .set("packages", packages)
+        .set("scripts", scripts)
+        .set("inputs", inputs)
+        .set("outputs", outputs)
+        .set("resources", Value::object()
+                              .set("cpus", opt(image.cpus))
+                              .set("memory_mb", opt(image.memory_mb))
+                              .set("disk_gb", opt(image.disk_gb)))
         .set("reference", image.reference);
   } else {
     Value list = Value::array();
@@ -337,10 +377,14 @@ Value Module::canonical() const {
       Value inputs = Value::object();
       for (const auto& [in, b] : n.inputs) {
         inputs.set(in, b.literal ? "'" + b.value + "'"
-                                 : b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" + b.parameter);
+                                 : b.node + (b.instance.empty() ? "" : "." + b.instance) + ":" +
+                                       b.parameter);
       }
-      list.push(Value::object().set("name", n.name).set("image", n.image)
-                    .set("multiplicity", n.multiplicity).set("cloud", n.cloud)
+      list.push(Value::object()
+                    .set("name", n.name)
+                    .set("image", n.image)
+                    .set("multiplicity", n.multiplicity)
+                    .set("cloud", n.cloud)
                     .set("max_provisioning_failures", n.max_provisioning_failures)
                     .set("inputs", inputs));
     }
@@ -357,7 +401,8 @@ Result<Module> parse_module(const std::string& text, const std::string& source) 
   try {
     return Parser(source).parse(root);
   } catch (const YAML::Exception& e) {
-    return Error(Code::kInvalidArgument, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return Error(Code::kInvalidArgument,
+                 source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
@@ -399,8 +444,8 @@ bool split_reference(const std::string& reference, std::string* name, int64_t* v
   if (!valid_module_name(*name)) return false;
   if (at == std::string::npos) return true;
   std::string digits = reference.substr(at + 1);
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos ||
-      digits[0] == '0') {
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos || digits[0] == '0') {
     return false;
   }
   *version = std::stoll(digits);

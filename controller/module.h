@@ -24,8 +24,8 @@ inline constexpr const char* kScriptPhases[] = {"pre-install", "post-install", "
 
 // Runtime parameters every instance has (SPEC section 4); mappings may name
 // them like outputs.
-inline constexpr const char* kBuiltinParameters[] = {"hostname", "instanceid", "vmstate",
-                                                     "statecustom", "abort", "complete"};
+inline constexpr const char* kBuiltinParameters[] = {"hostname",    "instanceid", "vmstate",
+                                                     "statecustom", "abort",      "complete"};
 // Parameters of a node rather than an instance: "web:multiplicity", "web:ids".
 inline constexpr const char* kNodeParameters[] = {"multiplicity", "ids"};
 
@@ -49,8 +49,8 @@ struct ImageDefinition {
 // How a deployment fills one input of a node.
 struct InputBinding {
   bool literal = false;
-  std::string value;  // the literal text, when literal
-  std::string node;   // the node mapped to, when not literal
+  std::string value;     // the literal text, when literal
+  std::string node;      // the node mapped to, when not literal
   std::string instance;  // "" for the node's first instance (web:port), or "2" (web.2:port)
   std::string parameter;
   int line = 0;
@@ -70,9 +70,9 @@ struct Module {
   ModuleKind kind = ModuleKind::kImage;
   std::string name;
   std::string description;
-  ImageDefinition image;             // kind image
-  std::vector<NodeDefinition> nodes; // kind deployment, in file order
-  std::string source;                // "FILE" for error messages
+  ImageDefinition image;              // kind image
+  std::vector<NodeDefinition> nodes;  // kind deployment, in file order
+  std::string source;                 // "FILE" for error messages
   int parent_line = 0;
 
   bool is_reference() const { return kind == ModuleKind::kImage && image.parent.empty(); }

@@ -29,10 +29,12 @@ void Controller::register_deployment_ops() {
     DeployRequest req;
     req.module = request["module"].str();
     req.cloud = request["cloud"].str();
-    for (const auto& [node, cloud] : request["node_clouds"].fields()) req.node_clouds[node] = cloud.str();
+    for (const auto& [node, cloud] : request["node_clouds"].fields())
+      req.node_clouds[node] = cloud.str();
     for (const auto& p : request["parameters"].items()) req.parameters.push_back(p.str());
     for (const auto& [node, n] : request["multiplicities"].fields()) {
-      if (!n.is_int()) return reply.fail(Error(Code::kUsage, "--multiplicity " + node + " must be a number"));
+      if (!n.is_int())
+        return reply.fail(Error(Code::kUsage, "--multiplicity " + node + " must be a number"));
       req.multiplicities[node] = n.as_int();
     }
     req.keep_running = request["keep_running"].str();
@@ -45,7 +47,8 @@ void Controller::register_deployment_ops() {
     for (const auto& node : plan->nodes) {
       std::string why = provisioner_->unavailable(node.cloud);
       if (!why.empty()) {
-        return reply.fail(Error(Code::kUnavailable, "cloud " + node.cloud + " is not available: " + why));
+        return reply.fail(
+            Error(Code::kUnavailable, "cloud " + node.cloud + " is not available: " + why));
       }
     }
     auto id = engine_->create(caller, *plan);
@@ -113,14 +116,16 @@ void Controller::register_deployment_ops() {
       auto stored = engine_->parameters().list_stored(id, key);
       if (!stored.ok()) return reply.fail(stored.error());
       if (stored->empty() || !stored->front().second) {
-        return reply.fail(Error(Code::kNotSet, key + " was never set, and deployment " + id + " is over"));
+        return reply.fail(
+            Error(Code::kNotSet, key + " was never set, and deployment " + id + " is over"));
       }
       return reply.ok(Value::object().set("key", key).set("value", *stored->front().second));
     }
     if (auto value = engine_->parameters().get(id, key)) {
       return reply.ok(Value::object().set("key", key).set("value", *value));
     }
-    if (d->aborted) return reply.fail(Error(Code::kAborted, "the deployment was aborted: " + d->abort_reason));
+    if (d->aborted)
+      return reply.fail(Error(Code::kAborted, "the deployment was aborted: " + d->abort_reason));
     int64_t deadline = *timeout > 0 ? clock_.steady_ms() + *timeout : 0;
     uint64_t wait = engine_->parameters().wait(
         id, {key}, deadline, [reply, key](Result<ParameterStore::Values> values) {
@@ -131,7 +136,8 @@ void Controller::register_deployment_ops() {
   });
 
   control_->handle("set", [this](const Caller& caller, const Value& request, Reply reply) {
-    Status set = engine_->set_parameter(caller, request["id"].str(), request["key"].str(), request["value"].str());
+    Status set = engine_->set_parameter(caller, request["id"].str(), request["key"].str(),
+                                        request["value"].str());
     if (!set.ok()) return reply.fail(set.error());
     reply.ok(Value::object().set("key", request["key"]));
   });
@@ -156,7 +162,10 @@ void Controller::register_deployment_ops() {
     if (!files.ok()) return reply.fail(files.error());
     Value out = Value::array();
     for (const auto& f : *files) {
-      out.push(Value::object().set("instance", f.instance).set("name", f.name).set("data", f.data)
+      out.push(Value::object()
+                   .set("instance", f.instance)
+                   .set("name", f.name)
+                   .set("data", f.data)
                    .set("complete", f.complete));
     }
     reply.ok(std::move(out));
@@ -168,7 +177,8 @@ void Controller::register_deployment_ops() {
     if (!d.ok()) return reply.fail(d.error());
     auto it = d->instances.find(request["instance"].str());
     if (it == d->instances.end()) {
-      return reply.fail(Error(Code::kNotFound, "deployment " + id + " has no instance " + request["instance"].str()));
+      return reply.fail(Error(
+          Code::kNotFound, "deployment " + id + " has no instance " + request["instance"].str()));
     }
     auto log = provisioner_->console_log(it->second.cloud, it->second.machine_id);
     if (!log.ok()) return reply.fail(log.error());

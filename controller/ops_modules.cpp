@@ -30,7 +30,8 @@ std::string host_platform() {
   std::string ids;
   std::istringstream lines(*text);
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("ID=", 0) == 0 || line.rfind("ID_LIKE=", 0) == 0) ids += " " + line.substr(line.find('=') + 1);
+    if (line.rfind("ID=", 0) == 0 || line.rfind("ID_LIKE=", 0) == 0)
+      ids += " " + line.substr(line.find('=') + 1);
   }
   for (const char* known : {"debian", "ubuntu", "alpine", "fedora", "centos"}) {
     if (ids.find(known) != std::string::npos) return known;
@@ -46,27 +47,34 @@ Status Controller::install_builtin_modules() {
       "kind: image\n"
       "name: base/host\n"
       "description: The host's own root file system, seen through an overlay by local machines\n"
-      "platform: " + host_platform() + "\n"
+      "platform: " +
+      host_platform() +
+      "\n"
       "reference:\n"
       "  local: {rootfs: host}\n"
       "  process: {}\n";
   auto installed = catalog_->install_builtin(host, "built-in base/host");
   if (!installed.ok()) return installed.error().wrap("installing base/host");
-  if (installed->created) LOG_INFO("installed built-in module base/host@%lld", static_cast<long long>(installed->version));
+  if (installed->created)
+    LOG_INFO("installed built-in module base/host@%lld",
+             static_cast<long long>(installed->version));
   return ok_status();
 }
 
 void Controller::register_module_ops() {
   control_->handle("module.push", [this](const Caller& caller, const Value& request, Reply reply) {
     std::vector<SourceFile> files;
-    for (const auto& f : request["files"].items()) files.push_back(SourceFile{f["path"].str(), f["content"].str()});
+    for (const auto& f : request["files"].items())
+      files.push_back(SourceFile{f["path"].str(), f["content"].str()});
     auto pushed = catalog_->push(caller, files);
     if (!pushed.ok()) return reply.fail(pushed.error());
     Value out = Value::array();
     for (const auto& p : *pushed) {
-      out.push(Value::object().set("name", p.name).set("version", p.version).set("created", p.created));
+      out.push(
+          Value::object().set("name", p.name).set("version", p.version).set("created", p.created));
       if (p.created) {
-        events_->record("", "module.pushed", caller.user + " pushed " + p.name + "@" + std::to_string(p.version));
+        events_->record("", "module.pushed",
+                        caller.user + " pushed " + p.name + "@" + std::to_string(p.version));
       }
     }
     reply.ok(std::move(out));
@@ -91,16 +99,20 @@ void Controller::register_module_ops() {
     reply.ok(summary(*catalog_, *m, *access).set("content", m->content).set("digest", m->digest));
   });
 
-  control_->handle("module.versions", [this](const Caller& caller, const Value& request, Reply reply) {
-    auto all = catalog_->versions(caller, request["name"].str());
-    if (!all.ok()) return reply.fail(all.error());
-    Value out = Value::array();
-    for (const auto& m : *all) {
-      out.push(Value::object().set("version", m.version).set("created_at", m.created_at)
-                   .set("owner", m.owner_name).set("digest", m.digest.substr(0, 12)));
-    }
-    reply.ok(std::move(out));
-  });
+  control_->handle("module.versions",
+                   [this](const Caller& caller, const Value& request, Reply reply) {
+                     auto all = catalog_->versions(caller, request["name"].str());
+                     if (!all.ok()) return reply.fail(all.error());
+                     Value out = Value::array();
+                     for (const auto& m : *all) {
+                       out.push(Value::object()
+                                    .set("version", m.version)
+                                    .set("created_at", m.created_at)
+                                    .set("owner", m.owner_name)
+                                    .set("digest", m.digest.substr(0, 12)));
+                     }
+                     reply.ok(std::move(out));
+                   });
 
   control_->handle("module.rm", [this](const Caller& caller, const Value& request, Reply reply) {
     auto removed = catalog_->remove(caller, request["module"].str());
@@ -115,7 +127,9 @@ void Controller::register_module_ops() {
     Status shared = catalog_->share(caller, request["name"].str(), request["visibility"].str(),
                                     request["group"].str());
     if (!shared.ok()) return reply.fail(shared.error());
-    reply.ok(Value::object().set("name", request["name"]).set("visibility", request["visibility"])
+    reply.ok(Value::object()
+                 .set("name", request["name"])
+                 .set("visibility", request["visibility"])
                  .set("group", request["group"]));
   });
 }

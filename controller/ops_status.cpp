@@ -61,9 +61,8 @@ Value Controller::status_value() {
 }
 
 void Controller::register_status_ops() {
-  control_->handle("status", [this](const Caller&, const Value&, Reply reply) {
-    reply.ok(status_value());
-  });
+  control_->handle("status",
+                   [this](const Caller&, const Value&, Reply reply) { reply.ok(status_value()); });
 }
 
 void Controller::register_agent_ops() {
@@ -73,20 +72,21 @@ void Controller::register_agent_ops() {
     if (!caller.admin) return reply.fail(admins_only("register agents"));
     const std::string& name = request["name"].str();
     if (!valid_agent_name(name)) {
-      return reply.fail(Error(Code::kInvalidArgument,
-                              "an agent name is 1 to 63 letters, digits and dashes"));
+      return reply.fail(
+          Error(Code::kInvalidArgument, "an agent name is 1 to 63 letters, digits and dashes"));
     }
     std::string host = request["host"].as_string("127.0.0.1");
     auto keys = crypto::generate_keypair();
     if (!keys.ok()) return reply.fail(keys.error());
     Status admitted = admit(keys->public_key, AgentIdentity{"", name});
     if (!admitted.ok()) return reply.fail(admitted.error());
-    Contextualization context{advertised_endpoint(host), keys_.public_key, keys->public_key,
-                              keys->secret_key, "", name};
+    Contextualization context{
+        advertised_endpoint(host), keys_.public_key, keys->public_key, keys->secret_key, "", name};
     events_->record("", "agent.registered", "agent " + name + " registered by " + caller.user);
     std::string text = context.to_text();
     crypto::wipe(keys->secret_key);
-    reply.ok(Value::object().set("name", name).set("public_key", keys->public_key).set("context", text));
+    reply.ok(
+        Value::object().set("name", name).set("public_key", keys->public_key).set("context", text));
   });
 
   control_->handle("agent.revoke", [this](const Caller& caller, const Value& request, Reply reply) {
@@ -112,9 +112,10 @@ void Controller::register_agent_ops() {
                     .set("public_key", key.public_key)
                     .set("revoked", key.revoked)
                     .set("created_at", key.created_at)
-                    .set("state", key.revoked ? "revoked"
+                    .set("state", key.revoked    ? "revoked"
                                   : c == nullptr ? "never connected"
-                                  : c->connected ? "connected" : "lost")
+                                  : c->connected ? "connected"
+                                                 : "lost")
                     .set("last_seen_ms_ago", c ? Value(now - c->last_seen_steady) : Value()));
     }
     reply.ok(std::move(list));

@@ -1,8 +1,8 @@
 // Control operations that stream: watch (deploy --wait, wait), logs -f and
 // events -f. Each subscribes to what changes and unsubscribes when it
 // answers or its caller goes away.
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "controller/controller.h"
@@ -12,7 +12,9 @@ namespace slipway::controller {
 
 namespace {
 
-int state_order(DeploymentState s) { return static_cast<int>(s); }
+int state_order(DeploymentState s) {
+  return static_cast<int>(s);
+}
 
 // State of one streaming request, shared by its callbacks.
 struct Stream {
@@ -46,8 +48,9 @@ void Controller::register_watch_ops() {
     DeploymentState target = DeploymentState::kReady;
     std::string target_name = request["state"].as_string("Ready");
     if (!parse_state(target_name, &target)) {
-      return reply.fail(Error(Code::kUsage, "--state must be one of Initializing, Provisioning, Executing, "
-                                            "SendingReports, Ready, Finalizing, Done, Aborted, Cancelled"));
+      return reply.fail(Error(Code::kUsage,
+                              "--state must be one of Initializing, Provisioning, Executing, "
+                              "SendingReports, Ready, Finalizing, Done, Aborted, Cancelled"));
     }
     auto stream = std::make_shared<Stream>();
     auto snapshot = [this, id, caller]() -> Result<Value> {
@@ -60,8 +63,7 @@ void Controller::register_watch_ops() {
       } else if (auto stored = engine_->parameters().list_stored(id, "*"); stored.ok()) {
         params = {stored->begin(), stored->end()};
       }
-      return deployment_detail(*d, clock_.wall_ms(), params)
-          .set("reached_ready", d->reached_ready);
+      return deployment_detail(*d, clock_.wall_ms(), params).set("reached_ready", d->reached_ready);
     };
     auto reached = [target](const Value& v) {
       DeploymentState s;
@@ -90,7 +92,8 @@ void Controller::register_watch_ops() {
     // Notices come in the middle of transitions (Ready, then at once
     // Finalizing); snapshots are taken once the engine has settled.
     stream->watcher = engine_->subscribe([this, id, update, stream](const EngineNotice& notice) {
-      if (notice.deployment != id || notice.kind == EngineNotice::Kind::kLog || stream->pending) return;
+      if (notice.deployment != id || notice.kind == EngineNotice::Kind::kLog || stream->pending)
+        return;
       stream->pending = true;
       boost::asio::post(io_, [update, stream] {
         stream->pending = false;
@@ -99,10 +102,12 @@ void Controller::register_watch_ops() {
     });
     auto timeout = request["timeout_s"].as_int(0);
     if (timeout > 0) {
-      stream->timer = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(timeout));
+      stream->timer =
+          std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(timeout));
       stream->timer->async_wait([finish, id, target_name](const boost::system::error_code& ec) {
         if (ec) return;
-        finish(Error(Code::kTimeout, "deployment " + id + " did not reach " + target_name + " in time"));
+        finish(Error(Code::kTimeout,
+                     "deployment " + id + " did not reach " + target_name + " in time"));
       });
     }
     reply.on_close([this, stream] {
@@ -120,12 +125,14 @@ void Controller::register_watch_ops() {
     auto d = engine_->find(caller, id);
     if (!d.ok()) return reply.fail(d.error());
     if (!instance.empty() && !d->instances.count(instance)) {
-      return reply.fail(Error(Code::kNotFound, "deployment " + id + " has no instance " + instance));
+      return reply.fail(
+          Error(Code::kNotFound, "deployment " + id + " has no instance " + instance));
     }
     auto stream = std::make_shared<Stream>();
     auto drain = [this, stream, id, instance, reply]() -> Status {
       for (;;) {
-        SLIPWAY_ASSIGN_OR_RETURN(auto chunks, engine_->logs().read(id, instance, stream->last_log, 500));
+        SLIPWAY_ASSIGN_OR_RETURN(auto chunks,
+                                 engine_->logs().read(id, instance, stream->last_log, 500));
         for (const auto& chunk : chunks) {
           reply.event(log_value(chunk));
           stream->last_log = chunk.id;
@@ -139,21 +146,24 @@ void Controller::register_watch_ops() {
     if (!follow) return reply.ok(Value::object().set("id", id));
     // As for watch: look once the engine has settled, so the end of the
     // deployment (which it announces before it is over) is seen.
-    stream->watcher = engine_->subscribe([this, stream, id, drain, reply](const EngineNotice& notice) {
-      if (stream->done || notice.deployment != id || stream->pending) return;
-      stream->pending = true;
-      boost::asio::post(io_, [this, stream, id, drain, reply] {
-        stream->pending = false;
-        if (stream->done) return;
-        Status more = drain();
-        if (!more.ok() || engine_->active(id) == nullptr) {
-          stream->done = true;
-          engine_->unsubscribe(stream->watcher);
-          if (more.ok()) reply.ok(Value::object().set("id", id));
-          else reply.fail(more.error());
-        }
-      });
-    });
+    stream->watcher =
+        engine_->subscribe([this, stream, id, drain, reply](const EngineNotice& notice) {
+          if (stream->done || notice.deployment != id || stream->pending) return;
+          stream->pending = true;
+          boost::asio::post(io_, [this, stream, id, drain, reply] {
+            stream->pending = false;
+            if (stream->done) return;
+            Status more = drain();
+            if (!more.ok() || engine_->active(id) == nullptr) {
+              stream->done = true;
+              engine_->unsubscribe(stream->watcher);
+              if (more.ok())
+                reply.ok(Value::object().set("id", id));
+              else
+                reply.fail(more.error());
+            }
+          });
+        });
     reply.on_close([this, stream] {
       stream->done = true;
       engine_->unsubscribe(stream->watcher);

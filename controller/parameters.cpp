@@ -55,12 +55,16 @@ Result<ParameterName> parse_parameter(const std::string& key, const std::string&
 
 Status ParameterStore::persist(const std::string& deployment, const std::string& key,
                                const std::optional<std::string>& value) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "INSERT INTO parameters(deployment, key, value, updated_at) VALUES(?,?,?,?) "
-      "ON CONFLICT(deployment, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(
+                     "INSERT INTO parameters(deployment, key, value, updated_at) VALUES(?,?,?,?) "
+                     "ON CONFLICT(deployment, key) DO UPDATE SET value=excluded.value, "
+                     "updated_at=excluded.updated_at"));
   stmt.bind(1, deployment).bind(2, key).bind(4, clock_.wall_ms());
-  if (value) stmt.bind(3, *value);
-  else stmt.bind_null(3);
+  if (value)
+    stmt.bind(3, *value);
+  else
+    stmt.bind_null(3);
   return stmt.run();
 }
 
@@ -76,7 +80,8 @@ void ParameterStore::map(const std::string& deployment, const std::string& sourc
   mappings_[deployment][source].insert(target);
 }
 
-std::optional<std::string> ParameterStore::get(const std::string& deployment, const std::string& key) const {
+std::optional<std::string> ParameterStore::get(const std::string& deployment,
+                                               const std::string& key) const {
   auto d = values_.find(deployment);
   if (d == values_.end()) return std::nullopt;
   auto it = d->second.find(key);
@@ -88,17 +93,21 @@ bool ParameterStore::defined(const std::string& deployment, const std::string& k
   return d != values_.end() && d->second.count(key) > 0;
 }
 
-Status ParameterStore::set(const std::string& deployment, const std::string& key, const std::string& value) {
+Status ParameterStore::set(const std::string& deployment, const std::string& key,
+                           const std::string& value) {
   if (value.size() > proto::kMaxValueSize) {
-    return Error(Code::kInvalidArgument, "a parameter value may hold at most 64 KiB; this one has " +
-                                             std::to_string(value.size()) + " bytes");
+    return Error(Code::kInvalidArgument,
+                 "a parameter value may hold at most 64 KiB; this one has " +
+                     std::to_string(value.size()) + " bytes");
   }
-  if (!is_valid_utf8(value)) return Error(Code::kInvalidArgument, "a parameter value must be UTF-8 text");
+  if (!is_valid_utf8(value))
+    return Error(Code::kInvalidArgument, "a parameter value must be UTF-8 text");
   std::vector<std::string> changed = {key};
   auto mapped = mappings_.find(deployment);
   if (mapped != mappings_.end()) {
     auto targets = mapped->second.find(key);
-    if (targets != mapped->second.end()) changed.insert(changed.end(), targets->second.begin(), targets->second.end());
+    if (targets != mapped->second.end())
+      changed.insert(changed.end(), targets->second.begin(), targets->second.end());
   }
   sql::Transaction tx(store_.db());
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
@@ -122,8 +131,9 @@ std::vector<std::pair<std::string, std::optional<std::string>>> ParameterStore::
 
 Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ParameterStore::list_stored(
     const std::string& deployment, const std::string& glob) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT key, value FROM parameters WHERE deployment=? ORDER BY key"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare("SELECT key, value FROM parameters WHERE deployment=? ORDER BY key"));
   stmt.bind(1, deployment);
   std::vector<std::pair<std::string, std::optional<std::string>>> out;
   for (;;) {
@@ -131,14 +141,15 @@ Result<std::vector<std::pair<std::string, std::optional<std::string>>>> Paramete
     if (!row) break;
     std::string key = stmt.column_text(0);
     if (!glob.empty() && fnmatch(glob.c_str(), key.c_str(), 0) != 0) continue;
-    out.emplace_back(key, stmt.column_is_null(1) ? std::nullopt : std::optional<std::string>(stmt.column_text(1)));
+    out.emplace_back(key, stmt.column_is_null(1) ? std::nullopt
+                                                 : std::optional<std::string>(stmt.column_text(1)));
   }
   return out;
 }
 
 Status ParameterStore::load(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare(
-      "SELECT key, value FROM parameters WHERE deployment=?"));
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT key, value FROM parameters WHERE deployment=?"));
   stmt.bind(1, deployment);
   auto& values = values_[deployment];
   for (;;) {

@@ -23,9 +23,9 @@ class Store;
 
 // A key as written by a user or a script, taken apart.
 struct ParameterName {
-  std::string node;     // "web"; "ss" for deployment parameters
-  int64_t index = 0;    // 0 for node and deployment parameters
-  std::string name;     // "port"
+  std::string node;   // "web"; "ss" for deployment parameters
+  int64_t index = 0;  // 0 for node and deployment parameters
+  std::string name;   // "port"
 
   std::string key() const;  // the normalized form
   std::string instance() const { return index > 0 ? node + "." + std::to_string(index) : ""; }
@@ -102,7 +102,8 @@ class ParameterStore {
   // deployment -> source key -> target keys
   std::map<std::string, std::map<std::string, std::set<std::string>>> mappings_;
   std::map<uint64_t, Wait> waits_;
-  std::map<std::pair<std::string, std::string>, std::set<uint64_t>> waiting_on_;  // (deployment, key)
+  std::map<std::pair<std::string, std::string>, std::set<uint64_t>>
+      waiting_on_;  // (deployment, key)
   std::multimap<int64_t, uint64_t> deadlines_;
   uint64_t next_wait_ = 1;
 };

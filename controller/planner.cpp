@@ -22,10 +22,13 @@ std::string node_name_for_image(const std::string& image_name) {
 
 namespace {
 
-Error invalid(const std::string& message) { return Error(Code::kInvalidArgument, message); }
+Error invalid(const std::string& message) {
+  return Error(Code::kInvalidArgument, message);
+}
 
 // "NODE:KEY=VALUE"
-Status parse_assignment(const std::string& text, std::string* node, std::string* key, std::string* value) {
+Status parse_assignment(const std::string& text, std::string* node, std::string* key,
+                        std::string* value) {
   size_t eq = text.find('=');
   size_t colon = text.find(':');
   if (eq == std::string::npos || colon == std::string::npos || colon > eq) {
@@ -62,13 +65,16 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
   std::set<std::string> names;
   for (const auto& n : nodes) names.insert(n.name);
   for (const auto& [node, m] : request.multiplicities) {
-    if (!names.count(node)) return invalid("--multiplicity " + node + "=" + std::to_string(m) + ": " +
-                                           plan.module + " has no node " + node);
-    if (m < 1 || m > 1000) return invalid("--multiplicity " + node + ": must be between 1 and 1000");
+    if (!names.count(node))
+      return invalid("--multiplicity " + node + "=" + std::to_string(m) + ": " + plan.module +
+                     " has no node " + node);
+    if (m < 1 || m > 1000)
+      return invalid("--multiplicity " + node + ": must be between 1 and 1000");
   }
   for (const auto& [node, cloud] : request.node_clouds) {
-    if (!names.count(node)) return invalid("--node-cloud " + node + "=" + cloud + ": " + plan.module +
-                                           " has no node " + node);
+    if (!names.count(node))
+      return invalid("--node-cloud " + node + "=" + cloud + ": " + plan.module + " has no node " +
+                     node);
   }
   if (!request.keep_running.empty() &&
       !parse_keep_running(request.keep_running, &plan.keep_running)) {
@@ -85,9 +91,11 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     p.name = n.name;
     p.image = chain->image().ref();
     p.chain = chain->refs();
-    p.multiplicity = request.multiplicities.count(n.name) ? request.multiplicities.at(n.name) : n.multiplicity;
+    p.multiplicity =
+        request.multiplicities.count(n.name) ? request.multiplicities.at(n.name) : n.multiplicity;
     p.max_provisioning_failures = n.max_provisioning_failures;
-    if (p.max_provisioning_failures >= p.multiplicity) p.max_provisioning_failures = p.multiplicity - 1;
+    if (p.max_provisioning_failures >= p.multiplicity)
+      p.max_provisioning_failures = p.multiplicity - 1;
     p.cloud = request.node_clouds.count(n.name) ? request.node_clouds.at(n.name)
               : !n.cloud.empty()                ? n.cloud
               : !request.cloud.empty()          ? request.cloud
@@ -101,9 +109,11 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     }
     if (!chain->reference().has(cloud->connector)) {
       return invalid("node " + n.name + ": image " + chain->root().name + " has no reference for " +
-                     cloud->connector + " machines (cloud " + p.cloud + "); it has one for: " + [&] {
+                     cloud->connector + " machines (cloud " + p.cloud +
+                     "); it has one for: " + [&] {
                        std::string have;
-                       for (const auto& [k, v] : chain->reference().fields()) have += (have.empty() ? "" : ", ") + k;
+                       for (const auto& [k, v] : chain->reference().fields())
+                         have += (have.empty() ? "" : ", ") + k;
                        return have;
                      }());
     }
@@ -132,10 +142,12 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
   for (const auto& text : request.parameters) {
     std::string node, key, value;
     SLIPWAY_RETURN_IF_ERROR(parse_assignment(text, &node, &key, &value));
-    if (!names.count(node)) return invalid("-p " + text + ": " + plan.module + " has no node " + node);
+    if (!names.count(node))
+      return invalid("-p " + text + ": " + plan.module + " has no node " + node);
     const ImageChain& chain = chains.at(node);
     if (chain.input(key) == nullptr) {
-      return invalid("-p " + text + ": node " + node + " (" + chain.image().name + ") has no input " + key);
+      return invalid("-p " + text + ": node " + node + " (" + chain.image().name +
+                     ") has no input " + key);
     }
     if (value.size() > proto::kMaxValueSize || !is_valid_utf8(value)) {
       return invalid("-p " + text.substr(0, 64) + ": a value is UTF-8 text of at most 64 KiB");
@@ -155,8 +167,8 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
       if (!binding.instance.empty()) {
         for (const auto& other : plan.nodes) {
           if (other.name == binding.node && std::stoll(binding.instance) > other.multiplicity) {
-            return invalid("node " + p.name + ": input " + input + " is mapped to " + binding.node + "." +
-                           binding.instance + ", but " + binding.node + " has " +
+            return invalid("node " + p.name + ": input " + input + " is mapped to " + binding.node +
+                           "." + binding.instance + ", but " + binding.node + " has " +
                            std::to_string(other.multiplicity) + " instance(s)");
           }
         }

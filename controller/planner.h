@@ -18,13 +18,13 @@
 namespace slipway::controller {
 
 struct DeployRequest {
-  std::string module;  // NAME or NAME@N, a deployment or an image
-  std::string cloud;   // "" for the configured default
-  std::map<std::string, std::string> node_clouds;     // --node-cloud NODE=C
-  std::vector<std::string> parameters;                // -p NODE:KEY=VALUE
-  std::map<std::string, int64_t> multiplicities;      // --multiplicity NODE=N
-  std::string keep_running;                           // "" for on-success
-  int64_t timeout_ms = 0;                             // 0 for the configured default
+  std::string module;                              // NAME or NAME@N, a deployment or an image
+  std::string cloud;                               // "" for the configured default
+  std::map<std::string, std::string> node_clouds;  // --node-cloud NODE=C
+  std::vector<std::string> parameters;             // -p NODE:KEY=VALUE
+  std::map<std::string, int64_t> multiplicities;   // --multiplicity NODE=N
+  std::string keep_running;                        // "" for on-success
+  int64_t timeout_ms = 0;                          // 0 for the configured default
 };
 
 struct DeploymentPlan {

@@ -13,16 +13,21 @@ ConnectorProvisioner::ConnectorProvisioner(asio::io_context& io,
                                            std::string server_key, int agent_port)
     : io_(io), registry_(registry), server_key_(std::move(server_key)), agent_port_(agent_port) {}
 
-ConnectorProvisioner::~ConnectorProvisioner() { stop(); }
+ConnectorProvisioner::~ConnectorProvisioner() {
+  stop();
+}
 
-void ConnectorProvisioner::stop() { pool_.join(); }
+void ConnectorProvisioner::stop() {
+  pool_.join();
+}
 
 void ConnectorProvisioner::set_answers(Launched launched, Terminated terminated) {
   launched_ = std::move(launched);
   terminated_ = std::move(terminated);
 }
 
-void ConnectorProvisioner::add_clouds(const Config& config, const connectors::ConnectorEnvironment& base) {
+void ConnectorProvisioner::add_clouds(const Config& config,
+                                      const connectors::ConnectorEnvironment& base) {
   for (const auto& cloud_config : config.clouds) {
     std::lock_guard lock(mutex_);
     if (clouds_.count(cloud_config.name) || broken_.count(cloud_config.name)) continue;
@@ -48,7 +53,8 @@ void ConnectorProvisioner::add_clouds(const Config& config, const connectors::Co
         LOG_INFO("cloud %s is ready; its machines reach the controller at %s", raw->name.c_str(),
                  raw->controller_address.c_str());
       } else {
-        LOG_WARN("cloud %s is not available: %s", raw->name.c_str(), status.error().message().c_str());
+        LOG_WARN("cloud %s is not available: %s", raw->name.c_str(),
+                 status.error().message().c_str());
       }
       promise->set_value(status);
     });
@@ -60,14 +66,16 @@ Result<ConnectorProvisioner::Cloud*> ConnectorProvisioner::ready(const std::stri
   {
     std::lock_guard lock(mutex_);
     auto broken = broken_.find(name);
-    if (broken != broken_.end()) return Error(Code::kUnavailable, "cloud " + name + " is not available: " + broken->second);
+    if (broken != broken_.end())
+      return Error(Code::kUnavailable, "cloud " + name + " is not available: " + broken->second);
     auto it = clouds_.find(name);
     if (it == clouds_.end()) return Error(Code::kNotFound, "there is no cloud named " + name);
     cloud = it->second.get();
   }
   Status prepared = cloud->prepared.get();
   if (!prepared.ok()) {
-    return Error(Code::kUnavailable, "cloud " + name + " is not available: " + prepared.error().message());
+    return Error(Code::kUnavailable,
+                 "cloud " + name + " is not available: " + prepared.error().message());
   }
   return cloud;
 }
@@ -98,7 +106,7 @@ Result<std::string> ConnectorProvisioner::console_log(const std::string& cloud_n
   // Called on the event loop: never wait for a cloud still preparing.
   std::string state = cloud_state(cloud_name);
   if (state != "ready") return Error(Code::kUnavailable, "cloud " + cloud_name + " is " + state);
-  SLIPWAY_ASSIGN_OR_RETURN(Cloud* cloud, ready(cloud_name));
+  SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(cloud_name));
   return cloud->connector->console_log(machine_id);
 }
 
@@ -115,9 +123,11 @@ void ConnectorProvisioner::reap(const std::map<std::string, std::set<std::string
       if (!cloud.ok()) return;
       auto removed = (*cloud)->connector->reap(kept);
       if (!removed.ok()) {
-        LOG_WARN("cloud %s: cannot remove leftovers: %s", name.c_str(), removed.error().message().c_str());
+        LOG_WARN("cloud %s: cannot remove leftovers: %s", name.c_str(),
+                 removed.error().message().c_str());
       } else if (!removed->empty()) {
-        LOG_INFO("cloud %s: removed %zu machine(s) a previous run left behind", name.c_str(), removed->size());
+        LOG_INFO("cloud %s: removed %zu machine(s) a previous run left behind", name.c_str(),
+                 removed->size());
       }
     });
   }
@@ -142,19 +152,23 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
       results = (*cloud)->connector->launch(specs);
       for (auto& spec : specs) spec.context.secret_key.assign(spec.context.secret_key.size(), '\0');
       if (results.size() != specs.size()) {
-        results.assign(specs.size(), Error(Code::kInternal, "cloud " + cloud_name + " answered the wrong number of machines"));
+        results.assign(specs.size(),
+                       Error(Code::kInternal,
+                             "cloud " + cloud_name + " answered the wrong number of machines"));
       }
       for (size_t i = 0; i < orders.size(); ++i) orders[i].spec.instance = specs[i].instance;
     }
     for (size_t i = 0; i < orders.size(); ++i) {
       std::string instance = orders[i].spec.instance;
       Result<connectors::Machine> result = results[i];
-      asio::post(io_, [this, deployment, instance, result] { launched_(deployment, instance, result); });
+      asio::post(io_,
+                 [this, deployment, instance, result] { launched_(deployment, instance, result); });
     }
   });
 }
 
-void ConnectorProvisioner::terminate(const std::string& deployment, std::vector<TerminateOrder> orders) {
+void ConnectorProvisioner::terminate(const std::string& deployment,
+                                     std::vector<TerminateOrder> orders) {
   if (orders.empty()) return;
   asio::post(pool_, [this, deployment, orders = std::move(orders)] {
     auto cloud = ready(orders.front().cloud);
@@ -168,7 +182,8 @@ void ConnectorProvisioner::terminate(const std::string& deployment, std::vector<
     }
     for (const auto& order : orders) {
       std::string instance = order.instance;
-      asio::post(io_, [this, deployment, instance, status] { terminated_(deployment, instance, status); });
+      asio::post(
+          io_, [this, deployment, instance, status] { terminated_(deployment, instance, status); });
     }
   });
 }

@@ -70,8 +70,8 @@ class ConnectorProvisioner final : public Provisioner {
   int agent_port_;
   boost::asio::thread_pool pool_{4};
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<Cloud>> clouds_;   // guarded by mutex_
-  std::map<std::string, std::string> broken_;              // cloud -> why; guarded by mutex_
+  std::map<std::string, std::unique_ptr<Cloud>> clouds_;  // guarded by mutex_
+  std::map<std::string, std::string> broken_;             // cloud -> why; guarded by mutex_
   Launched launched_;
   Terminated terminated_;
 };

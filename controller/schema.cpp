@@ -120,6 +120,8 @@ CREATE TABLE reports (                       -- report files, as the chunks they
 
 }  // namespace
 
-std::span<const char* const> schema_migrations() { return kMigrations; }
+std::span<const char* const> schema_migrations() {
+  return kMigrations;
+}
 
 }  // namespace slipway::controller

@@ -8,16 +8,15 @@ namespace {
 Error db_error(sqlite3* db, const std::string& what) {
   const char* message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
   int code = db != nullptr ? sqlite3_errcode(db) : SQLITE_NOMEM;
-  return Error(code == SQLITE_CONSTRAINT ? Code::kAlreadyExists : Code::kIo,
-               what + ": " + message);
+  return Error(code == SQLITE_CONSTRAINT ? Code::kAlreadyExists : Code::kIo, what + ": " + message);
 }
 
 }  // namespace
 
 Result<Database> Database::open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error err = db_error(db, "cannot open database " + path);
     sqlite3_close(db);
@@ -28,8 +27,8 @@ Result<Database> Database::open(const std::string& path) {
   // WAL with synchronous=NORMAL: a committed transaction survives the
   // process being killed at any moment (it is in the WAL before COMMIT
   // returns); only a power loss may drop the last few.
-  SLIPWAY_RETURN_IF_ERROR(database.exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  SLIPWAY_RETURN_IF_ERROR(
+      database.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return database;
 }
 
@@ -57,14 +56,19 @@ Status Database::exec(const std::string& sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
     return db_error(db_, "cannot prepare statement");
   }
   return Statement(db_, stmt);
 }
 
-int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Database::changes() const { return sqlite3_changes(db_); }
+int64_t Database::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+int Database::changes() const {
+  return sqlite3_changes(db_);
+}
 
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
@@ -116,7 +120,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+int64_t Statement::column_int(int index) const {
+  return sqlite3_column_int64(stmt_, index);
+}
 std::string Statement::column_text(int index) const {
   const void* data = sqlite3_column_blob(stmt_, index);
   int size = sqlite3_column_bytes(stmt_, index);

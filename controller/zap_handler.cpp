@@ -11,7 +11,9 @@ namespace slipway::controller {
 ZapHandler::ZapHandler(zmq::context_t& context, const KeyRegistry& keys)
     : context_(context), keys_(keys) {}
 
-ZapHandler::~ZapHandler() { stop(); }
+ZapHandler::~ZapHandler() {
+  stop();
+}
 
 Status ZapHandler::start() {
   try {

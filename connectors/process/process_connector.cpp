@@ -30,7 +30,8 @@ class ProcessConnector final : public Connector {
   Status prepare() override {
     SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(machines_dir(), 0700));
     if (::access(env_.agent_path.c_str(), X_OK) != 0) {
-      return Error(Code::kUnavailable, "cannot run the agent " + env_.agent_path + ": " + std::strerror(errno));
+      return Error(Code::kUnavailable,
+                   "cannot run the agent " + env_.agent_path + ": " + std::strerror(errno));
     }
     return ok_status();
   }
@@ -109,7 +110,8 @@ class ProcessConnector final : public Connector {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, console.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_addopen(&actions, 1, console.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
@@ -119,12 +121,14 @@ class ProcessConnector final : public Connector {
     // Its own session: a controller stopping does not take its machines along.
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, env_.agent_path.c_str(), &actions, &attributes, argv.data(), environ);
+    int rc =
+        posix_spawn(&pid, env_.agent_path.c_str(), &actions, &attributes, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {
       (void)fs::remove_tree(dir);
-      return Error(Code::kUnavailable, "cannot start the agent " + env_.agent_path + ": " + std::strerror(rc));
+      return Error(Code::kUnavailable,
+                   "cannot start the agent " + env_.agent_path + ": " + std::strerror(rc));
     }
     SLIPWAY_RETURN_IF_ERROR(fs::write_file_atomic(dir + "/pid", std::to_string(pid) + "\n", 0600));
     return Machine{spec.machine_id, address_, "running"};
@@ -152,7 +156,9 @@ Result<std::unique_ptr<Connector>> make_process_connector(const CloudConfig& clo
                                                           const ConnectorEnvironment& environment) {
   for (const auto& [key, value] : cloud.settings.fields()) {
     if (key != "address") {
-      return Error(Code::kInvalidArgument, "cloud " + cloud.name + ": the process connector has no setting \"" + key + "\"");
+      return Error(
+          Code::kInvalidArgument,
+          "cloud " + cloud.name + ": the process connector has no setting \"" + key + "\"");
     }
   }
   std::string address = cloud.settings["address"].as_string("127.0.0.1");

@@ -16,7 +16,9 @@ TEST_CASE("bad modules, parameters, modules and clouds give one clear error and 
   Value before = h.cli_json({"module", "list"});
 
   std::string bad = h.dir() + "/bad.yaml";
-  REQUIRE(fs::write_file_atomic(bad, "kind: image\nname: e2e/bad\nparent: base/host\npackages: curl\n", 0644).ok());
+  REQUIRE(fs::write_file_atomic(
+              bad, "kind: image\nname: e2e/bad\nparent: base/host\npackages: curl\n", 0644)
+              .ok());
   Output pushed = h.cli({"module", "push", bad});
   CHECK(pushed.status == 1);
   CHECK(pushed.err == "slipway: " + bad + ":4: packages must be a list\n");
@@ -27,13 +29,15 @@ TEST_CASE("bad modules, parameters, modules and clouds give one clear error and 
   CHECK(p.err == "slipway: -p client:server_port: write -p NODE:KEY=VALUE\n");
   Output input = h.cli({"deploy", "examples/hello", "-p", "client:colour=red"});
   CHECK(input.status == 1);
-  CHECK(input.err == "slipway: -p client:colour=red: node client (examples/hello/client) has no input colour\n");
+  CHECK(input.err ==
+        "slipway: -p client:colour=red: node client (examples/hello/client) has no input colour\n");
   Output module = h.cli({"deploy", "examples/nothing"});
   CHECK(module.status == 3);
   CHECK(module.err == "slipway: no module named examples/nothing\n");
   Output cloud = h.cli({"deploy", "examples/hello", "--cloud", "aws"});
   CHECK(cloud.status == 3);
-  CHECK(cloud.err == "slipway: node server: there is no cloud named aws (configured: local, process)\n");
+  CHECK(cloud.err ==
+        "slipway: node server: there is no cloud named aws (configured: local, process)\n");
   Output node_cloud = h.cli({"deploy", "examples/hello", "--node-cloud", "database=local"});
   CHECK(node_cloud.status == 1);
   Output show = h.cli({"show", "nosuchid"});

@@ -91,8 +91,10 @@ nodes:
 
 }  // namespace
 
-TEST_CASE("a failing script aborts with its node and stderr line; a blocked ss-get elsewhere exits 8 within a second",
-          "[e2e][local]") {
+TEST_CASE(
+    "a failing script aborts with its node and stderr line; a blocked ss-get elsewhere exits 8 "
+    "within a second",
+    "[e2e][local]") {
   if (!can_run_machines()) {
     WARN("skipped: the local cloud needs root");
     return;
@@ -108,7 +110,8 @@ TEST_CASE("a failing script aborts with its node and stderr line; a blocked ss-g
   CHECK(out.status == 8);
   Value d = h.show(id);
   CHECK(d["aborted"].as_bool());
-  CHECK(d["abort_reason"].str() == "failer.1: deployment script of e2e/failer@1 exited with status 3: the disk is on fire");
+  CHECK(d["abort_reason"].str() ==
+        "failer.1: deployment script of e2e/failer@1 exited with status 3: the disk is on fire");
   CHECK(d["state"].str() == "Aborted");  // on-success: not kept after an abort
 
   REQUIRE(h.cli({"reports", id, "-o", h.dir() + "/r"}).status == 0);
@@ -123,8 +126,10 @@ TEST_CASE("a failing script aborts with its node and stderr line; a blocked ss-g
   CHECK(h.leftovers_text() == "");
 }
 
-TEST_CASE("a consumer that starts long before its producer still gets the value; a never-set value times out with 9",
-          "[e2e][local]") {
+TEST_CASE(
+    "a consumer that starts long before its producer still gets the value; a never-set value times "
+    "out with 9",
+    "[e2e][local]") {
   if (!can_run_machines()) {
     WARN("skipped: the local cloud needs root");
     return;

@@ -52,7 +52,8 @@ TEST_CASE("examples/hello reaches Ready on local and its parameters hold what th
   // Reports and logs arrived.
   Output reports = h.cli({"reports", id, "-o", h.dir() + "/reports"});
   REQUIRE(reports.status == 0);
-  CHECK(read_text(h.dir() + "/reports/client.2/greeting.txt").find("hello from the server") != std::string::npos);
+  CHECK(read_text(h.dir() + "/reports/client.2/greeting.txt").find("hello from the server") !=
+        std::string::npos);
   CHECK(read_text(h.dir() + "/reports/server.1/served.txt").find(token) != std::string::npos);
   Output logs = h.cli({"logs", id, "server.1"});
   CHECK(logs.status == 0);

@@ -26,18 +26,21 @@ scripts:
 // Polls `slipway show` until `instance` is in phase `phase`.
 bool reaches_phase(DeployHarness& h, const std::string& id, const std::string& instance,
                    const std::string& statecustom) {
-  return eventually([&] {
-    Value shown = h.show(id);
-    for (const auto& i : shown["instances_detail"].items()) {
-      if (i["name"].str() == instance && i["statecustom"].str() == statecustom) return true;
-    }
-    return false;
-  }, 60000);
+  return eventually(
+      [&] {
+        Value shown = h.show(id);
+        for (const auto& i : shown["instances_detail"].items()) {
+          if (i["name"].str() == instance && i["statecustom"].str() == statecustom) return true;
+        }
+        return false;
+      },
+      60000);
 }
 
 }  // namespace
 
-TEST_CASE("a deployment carries on after its controller is killed and started again", "[e2e][local]") {
+TEST_CASE("a deployment carries on after its controller is killed and started again",
+          "[e2e][local]") {
   if (!can_run_machines()) {
     WARN("skipped: the local cloud needs root");
     return;
@@ -62,7 +65,8 @@ TEST_CASE("a deployment carries on after its controller is killed and started ag
   CHECK(h.leftovers_text() == "");
 }
 
-TEST_CASE("a controller started after a crash removes the machines of runs that are over", "[e2e][local]") {
+TEST_CASE("a controller started after a crash removes the machines of runs that are over",
+          "[e2e][local]") {
   if (!can_run_machines()) {
     WARN("skipped: the local cloud needs root");
     return;
@@ -78,7 +82,8 @@ TEST_CASE("a controller started after a crash removes the machines of runs that 
     // What the store says decides: this run is over.
     auto store = controller::Store::open(h.dir() + "/data/slipway.db");
     REQUIRE(store.ok());
-    REQUIRE((*store)->db().exec("UPDATE deployments SET state='Aborted' WHERE id='" + id + "'").ok());
+    REQUIRE(
+        (*store)->db().exec("UPDATE deployments SET state='Aborted' WHERE id='" + id + "'").ok());
   }
   h.start();
   CHECK(eventually([&] { return h.leftovers_text().empty(); }, 20000));

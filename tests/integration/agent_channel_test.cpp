@@ -16,7 +16,8 @@ namespace {
 constexpr const char* kFastHeartbeats = "heartbeat-interval: 200ms\nheartbeat-timeout: 2s\n";
 }  // namespace
 
-TEST_CASE("a registered agent connects and shows in slipway status --json", "[integration][agent]") {
+TEST_CASE("a registered agent connects and shows in slipway status --json",
+          "[integration][agent]") {
   Harness h;
   h.start();
   std::string context = h.register_agent("alpha");
@@ -39,15 +40,21 @@ TEST_CASE("an agent with an unknown key is refused and never appears", "[integra
   Value status = h.cli_json({"status"});
   auto keys = crypto::generate_keypair();
   Contextualization c{"tcp://127.0.0.1:" + std::to_string(h.agent_port()),
-                      status["controller_key"].str(), keys->public_key, keys->secret_key, "",
+                      status["controller_key"].str(),
+                      keys->public_key,
+                      keys->secret_key,
+                      "",
                       "intruder"};
   std::string path = h.dir() + "/intruder.context";
   REQUIRE(fs::write_file_atomic(path, c.to_text(), 0600).ok());
   Process agent = h.start_agent(path, "intruder.log");
 
-  REQUIRE(eventually([&] {
-    return read_text(h.dir() + "/intruder.log").find("refused this agent's key") != std::string::npos;
-  }, 10000));
+  REQUIRE(eventually(
+      [&] {
+        return read_text(h.dir() + "/intruder.log").find("refused this agent's key") !=
+               std::string::npos;
+      },
+      10000));
   CHECK(h.agent_state("intruder").empty());
   CHECK(h.cli_json({"status"})["agents_connected"].as_int() == 0);
   CHECK(read_text(h.log()).find("is not registered or was revoked") != std::string::npos);
@@ -61,7 +68,8 @@ TEST_CASE("an agent with an unknown key is refused and never appears", "[integra
   CHECK(agent.running());
 }
 
-TEST_CASE("an agent that talks to the wrong controller key is refused too", "[integration][agent]") {
+TEST_CASE("an agent that talks to the wrong controller key is refused too",
+          "[integration][agent]") {
   Harness h;
   h.start();
   std::string context_path = h.register_agent("confused");
@@ -83,9 +91,12 @@ TEST_CASE("a revoked key is dropped at once and refused afterwards", "[integrati
   Output revoked = h.cli({"agent", "revoke", "beta"});
   REQUIRE(revoked.status == 0);
   CHECK(h.agent_state("beta").empty());
-  REQUIRE(eventually([&] {
-    return read_text(h.dir() + "/beta.log").find("refused this agent's key") != std::string::npos;
-  }, 15000));
+  REQUIRE(eventually(
+      [&] {
+        return read_text(h.dir() + "/beta.log").find("refused this agent's key") !=
+               std::string::npos;
+      },
+      15000));
   CHECK(h.agent_state("beta").empty());
   Value list = h.cli_json({"agent", "list"});
   REQUIRE(list.items().size() == 1);
@@ -111,7 +122,8 @@ TEST_CASE("a killed agent turns lost after the heartbeat timeout", "[integration
   CHECK(read_text(h.log()).find("agent gamma is lost") != std::string::npos);
 }
 
-TEST_CASE("after a controller crash and restart the agent reconnects by itself", "[integration][agent]") {
+TEST_CASE("after a controller crash and restart the agent reconnects by itself",
+          "[integration][agent]") {
   Harness h(kFastHeartbeats);
   h.start();
   Process agent = h.start_agent(h.register_agent("delta"), "delta.log");
@@ -122,7 +134,8 @@ TEST_CASE("after a controller crash and restart the agent reconnects by itself",
   REQUIRE(eventually([&] { return h.agent_state("delta") == "connected"; }, 15000));
   CHECK(agent.pid() == agent_pid);
   CHECK(agent.running());
-  CHECK(read_text(h.dir() + "/delta.log").find("reconnected to the controller") != std::string::npos);
+  CHECK(read_text(h.dir() + "/delta.log").find("reconnected to the controller") !=
+        std::string::npos);
 }
 
 TEST_CASE("the agent's key pair survives a restart and a second controller is refused",
@@ -138,5 +151,6 @@ TEST_CASE("the agent's key pair survives a restart and a second controller is re
   Output second = run({slipwayd_path(), "--data-dir", h.dir() + "/data", "--control-socket",
                        h.dir() + "/other.sock", "--agent-endpoint", "tcp://127.0.0.1:*"});
   CHECK(second.status == 1);
-  CHECK(second.err.find("another slipwayd is already using the data directory") != std::string::npos);
+  CHECK(second.err.find("another slipwayd is already using the data directory") !=
+        std::string::npos);
 }

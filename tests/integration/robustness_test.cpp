@@ -34,7 +34,8 @@ int connect_unix(const std::string& path) {
 // controller hung up without one).
 Value send_raw(const std::string& socket, const std::string& bytes) {
   int fd = connect_unix(socket);
-  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(bytes.size()));
   auto answer = frame::read_frame(fd, frame::kMaxControlFrame);
   ::close(fd);
   if (!answer.ok()) return Value();
@@ -57,7 +58,8 @@ TEST_CASE("garbage on the control socket gets a clear error and the controller k
   Value not_a_map = send_raw(h.socket(), frame::encode(Value::array().push(1).pack()));
   CHECK(not_a_map["error"].str() == "a request must be a map with an \"op\"");
 
-  Value unknown = send_raw(h.socket(), frame::encode(Value::object().set("op", "format-disk").pack()));
+  Value unknown =
+      send_raw(h.socket(), frame::encode(Value::object().set("op", "format-disk").pack()));
   CHECK(unknown["error"].str().find("unknown request \"format-disk\"") != std::string::npos);
 
   // A length far over the limit: answered, then the connection is closed.
@@ -111,7 +113,8 @@ TEST_CASE("garbage on the agent endpoint is dropped and the controller keeps ser
     zmq::socket_t dealer(zmq_context, zmq::socket_type::dealer);
     dealer.set(zmq::sockopt::linger, 0);
     REQUIRE(crypto::make_curve_client(dealer, {context->public_key, context->secret_key},
-                                      context->server_key).ok());
+                                      context->server_key)
+                .ok());
     dealer.connect(endpoint);
     dealer.send(zmq::str_buffer("\xc1 not msgpack"), zmq::send_flags::none);
     dealer.send(zmq::str_buffer("\x93\x01\x02\x03"), zmq::send_flags::none);  // not a map
@@ -157,7 +160,9 @@ TEST_CASE("slipwayd refuses bad command lines and configuration with one sentenc
   REQUIRE(fs::write_file_atomic(config, "heartbeat-interval: often\n", 0644).ok());
   Output bad_config = run({slipwayd_path(), "--config", config, "--data-dir", dir.path()});
   CHECK(bad_config.status == 1);
-  CHECK(bad_config.err == "slipwayd: " + config + ":1: heartbeat-interval: \"often\" is not a duration such as 30s, 5m or 1h\n");
+  CHECK(bad_config.err ==
+        "slipwayd: " + config +
+            ":1: heartbeat-interval: \"often\" is not a duration such as 30s, 5m or 1h\n");
 
   Output bad_endpoint = run({slipwayd_path(), "--agent-endpoint", "udp://x"});
   CHECK(bad_endpoint.status == 2);

@@ -27,7 +27,8 @@ TEST_CASE("examples/lamp serves pages that read from the database", "[slow][loca
     CHECK(page.status == 0);
     CHECK(page.out.find("<h1>Hello LAMP</h1>") != std::string::npos);
     CHECK(page.out.find("Hello from MariaDB on db-1") != std::string::npos);
-    CHECK(page.out.find("served by " + web.substr(0, 3) + "-" + web.substr(4)) != std::string::npos);
+    CHECK(page.out.find("served by " + web.substr(0, 3) + "-" + web.substr(4)) !=
+          std::string::npos);
   }
   // The generated password reached the web machines and nothing else.
   std::string password = h.param(id, "db.1:password");

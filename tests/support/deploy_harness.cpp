@@ -20,24 +20,31 @@ std::string unique_suffix() {
   return std::to_string((::getpid() * 7 + counter++) % 200 + 20);
 }
 
-std::string config_for(const std::string& bridge, const std::string& subnet, const std::string& extra) {
+std::string config_for(const std::string& bridge, const std::string& subnet,
+                       const std::string& extra) {
   return "heartbeat-interval: 500ms\n"
          "heartbeat-timeout: 5s\n"
          "provisioning-timeout: 60s\n"
          "default-cloud: local\n"
          "clouds:\n"
-         "  local: {bridge: " + bridge + ", subnet: " + subnet + "}\n"
-         "  process: {}\n" + extra;
+         "  local: {bridge: " +
+         bridge + ", subnet: " + subnet +
+         "}\n"
+         "  process: {}\n" +
+         extra;
 }
 
 }  // namespace
 
-bool can_run_machines() { return ::geteuid() == 0; }
+bool can_run_machines() {
+  return ::geteuid() == 0;
+}
 
-std::string source_dir() { return SLIPWAY_SOURCE_DIR; }
+std::string source_dir() {
+  return SLIPWAY_SOURCE_DIR;
+}
 
-DeployHarness::DeployHarness(const std::string& extra_config)
-    : Harness("", "tcp://0.0.0.0:*") {
+DeployHarness::DeployHarness(const std::string& extra_config) : Harness("", "tcp://0.0.0.0:*") {
   std::string n = unique_suffix();
   bridge_ = "slwe" + n;
   subnet_prefix_ = "10.215." + n + ".";
@@ -88,7 +95,9 @@ std::string DeployHarness::param(const std::string& id, const std::string& key) 
   return "";
 }
 
-Value DeployHarness::show(const std::string& id) { return cli_json({"show", id}); }
+Value DeployHarness::show(const std::string& id) {
+  return cli_json({"show", id});
+}
 
 std::string DeployHarness::terminate_and_wait(const std::string& id) {
   Output t = cli({"terminate", id});
@@ -120,12 +129,13 @@ std::vector<std::string> DeployHarness::leftovers() {
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
       std::string pid = e->d_name;
-      if (pid.find_first_not_of("0123456789") != std::string::npos || std::to_string(::getpid()) == pid ||
-          std::to_string(controller_pid()) == pid) {
+      if (pid.find_first_not_of("0123456789") != std::string::npos ||
+          std::to_string(::getpid()) == pid || std::to_string(controller_pid()) == pid) {
         continue;
       }
       std::string cmdline = read_text("/proc/" + pid + "/cmdline");
-      if (cmdline.find(dir() + "/data") != std::string::npos) found.push_back("process " + pid + ": " + cmdline);
+      if (cmdline.find(dir() + "/data") != std::string::npos)
+        found.push_back("process " + pid + ": " + cmdline);
     }
     ::closedir(proc);
   }

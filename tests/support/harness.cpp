@@ -9,9 +9,15 @@
 
 namespace slipway::test {
 
-std::string slipwayd_path() { return SLIPWAYD_PATH; }
-std::string slipway_path() { return SLIPWAY_PATH; }
-std::string agent_path() { return SLIPWAY_AGENT_PATH; }
+std::string slipwayd_path() {
+  return SLIPWAYD_PATH;
+}
+std::string slipway_path() {
+  return SLIPWAY_PATH;
+}
+std::string agent_path() {
+  return SLIPWAY_AGENT_PATH;
+}
 
 Harness::Harness(std::string config_yaml, std::string agent_endpoint)
     : endpoint_arg_(std::move(agent_endpoint)) {
@@ -31,12 +37,17 @@ Harness::~Harness() {
 }
 
 void Harness::start() {
-  std::vector<std::string> argv = {slipwayd_path(), "--data-dir", dir_.path() + "/data",
-                                   "--control-socket", socket_, "--agent-endpoint",
-                                   port_ != 0 ? endpoint_arg_.substr(0, endpoint_arg_.rfind(':') + 1) +
-                                                    std::to_string(port_)
-                                              : endpoint_arg_,
-                                   "--log-level", "debug"};
+  std::vector<std::string> argv = {
+      slipwayd_path(),
+      "--data-dir",
+      dir_.path() + "/data",
+      "--control-socket",
+      socket_,
+      "--agent-endpoint",
+      port_ != 0 ? endpoint_arg_.substr(0, endpoint_arg_.rfind(':') + 1) + std::to_string(port_)
+                 : endpoint_arg_,
+      "--log-level",
+      "debug"};
   if (!config_path_.empty()) {
     argv.push_back("--config");
     argv.push_back(config_path_);
@@ -68,7 +79,8 @@ int Harness::terminate() {
   return controller_.wait(15000);
 }
 
-Output Harness::cli(const std::vector<std::string>& args, const std::string& input, int timeout_ms) {
+Output Harness::cli(const std::vector<std::string>& args, const std::string& input,
+                    int timeout_ms) {
   std::vector<std::string> argv = {slipway_path(), "--socket", socket_};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, input, timeout_ms);

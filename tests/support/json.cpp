@@ -22,7 +22,8 @@ class Parser {
     return Error(Code::kInvalidArgument, "JSON: " + what + " at offset " + std::to_string(i_));
   }
   void skip() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
   }
   bool literal(std::string_view word) {
     if (s_.substr(i_, word.size()) != word) return false;
@@ -72,16 +73,28 @@ class Parser {
       if (i_ >= s_.size()) return fail("bad escape");
       char e = s_[i_++];
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
         case 'u': {
           if (i_ + 4 > s_.size()) return fail("bad \\u escape");
-          unsigned cp = static_cast<unsigned>(std::strtoul(std::string(s_.substr(i_, 4)).c_str(), nullptr, 16));
+          unsigned cp = static_cast<unsigned>(
+              std::strtoul(std::string(s_.substr(i_, 4)).c_str(), nullptr, 16));
           i_ += 4;
-          if (cp < 0x80) out += static_cast<char>(cp);
+          if (cp < 0x80)
+            out += static_cast<char>(cp);
           else if (cp < 0x800) {
             out += static_cast<char>(0xC0 | (cp >> 6));
             out += static_cast<char>(0x80 | (cp & 0x3F));
@@ -92,7 +105,8 @@ class Parser {
           }
           break;
         }
-        default: out += e;
+        default:
+          out += e;
       }
     }
     if (i_ >= s_.size()) return fail("unterminated string");
@@ -161,6 +175,8 @@ class Parser {
 
 }  // namespace
 
-Result<Value> parse_json(std::string_view text) { return Parser(text).document(); }
+Result<Value> parse_json(std::string_view text) {
+  return Parser(text).document();
+}
 
 }  // namespace slipway::test

@@ -62,7 +62,9 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
   }
 }
 
-Process::~Process() { kill(); }
+Process::~Process() {
+  kill();
+}
 
 Process::Process(Process&& other) noexcept : pid_(other.pid_), status_(other.status_) {
   other.pid_ = -1;
@@ -78,7 +80,9 @@ Process& Process::operator=(Process&& other) noexcept {
   return *this;
 }
 
-bool Process::running() { return pid_ > 0 && wait(0) == -1; }
+bool Process::running() {
+  return pid_ > 0 && wait(0) == -1;
+}
 
 void Process::signal(int sig) {
   if (pid_ > 0) ::kill(pid_, sig);

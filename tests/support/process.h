@@ -42,7 +42,8 @@ struct Output {
   std::string out;
   std::string err;
 };
-Output run(const std::vector<std::string>& argv, const std::string& input = "", int timeout_ms = 60000);
+Output run(const std::vector<std::string>& argv, const std::string& input = "",
+           int timeout_ms = 60000);
 
 // Polls `condition` every 20 ms until it holds or `timeout_ms` passes.
 bool eventually(const std::function<bool()>& condition, int timeout_ms);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "agent/backoff.h"
+
+#include <catch2/catch.hpp>
 
 using slipway::agent::Backoff;
 

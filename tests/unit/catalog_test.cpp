@@ -1,7 +1,8 @@
+#include "controller/catalog.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
-#include "controller/catalog.h"
 #include "controller/image_chain.h"
 #include "controller/store.h"
 
@@ -10,7 +11,8 @@ using namespace slipway::controller;
 
 namespace {
 
-constexpr const char* kBase = "kind: image\nname: base/host\nplatform: debian\nreference: {local: {rootfs: host}}\n";
+constexpr const char* kBase =
+    "kind: image\nname: base/host\nplatform: debian\nreference: {local: {rootfs: host}}\n";
 
 struct Fixture {
   std::unique_ptr<Store> store = Store::open(":memory:").value();
@@ -28,7 +30,8 @@ struct Fixture {
     c.user = name;
     return c;
   }
-  Result<std::vector<PushOutcome>> push(const Caller& who, std::vector<std::pair<std::string, std::string>> files) {
+  Result<std::vector<PushOutcome>> push(const Caller& who,
+                                        std::vector<std::pair<std::string, std::string>> files) {
     std::vector<SourceFile> sources;
     for (auto& [path, content] : files) sources.push_back(SourceFile{path, content});
     return catalog.push(who, sources);
@@ -74,7 +77,8 @@ nodes:
 
 }  // namespace
 
-TEST_CASE("modules pushed together may refer to each other, and versions count pushes that change", "[catalog]") {
+TEST_CASE("modules pushed together may refer to each other, and versions count pushes that change",
+          "[catalog]") {
   Fixture f;
   auto pushed = f.push(f.alice, {{"db.yaml", kDb}, {"web.yaml", kWeb}, {"app.yaml", kApp}});
   REQUIRE(pushed.ok());
@@ -104,7 +108,8 @@ TEST_CASE("a push is checked whole: one bad file stores nothing", "[catalog]") {
   auto pushed = f.push(f.alice, {{"db.yaml", kDb}, {"web.yaml", kWeb}, {"app.yaml", bad_app}});
   REQUIRE_FALSE(pushed.ok());
   CHECK(pushed.error().message() ==
-        "app.yaml:11: node web: input db_password is mapped to db:passwd, but image app/db has no output passwd");
+        "app.yaml:11: node web: input db_password is mapped to db:passwd, but image app/db has no "
+        "output passwd");
   CHECK(f.catalog.get(f.alice, "app/db").error().code() == Code::kNotFound);
 }
 
@@ -115,16 +120,19 @@ TEST_CASE("cross-module errors are named with file and line", "[catalog]") {
   CHECK(missing_parent.error().message() == "x.yaml:3: parent: no module named base/nope");
 
   std::string no_mapping = kApp;
-  no_mapping.replace(no_mapping.find("      title: \"'Hi'\"\n"), std::string("      title: \"'Hi'\"\n").size(), "");
+  no_mapping.replace(no_mapping.find("      title: \"'Hi'\"\n"),
+                     std::string("      title: \"'Hi'\"\n").size(), "");
   auto unmapped = f.push(f.alice, {{"db.yaml", kDb}, {"web.yaml", kWeb}, {"app.yaml", no_mapping}});
   REQUIRE_FALSE(unmapped.ok());
-  CHECK(unmapped.error().message() == "app.yaml:6: node web: input title has neither a default nor a mapping");
+  CHECK(unmapped.error().message() ==
+        "app.yaml:6: node web: input title has neither a default nor a mapping");
 
   std::string unknown_node = kApp;
   unknown_node.replace(unknown_node.find("db:hostname"), 11, "cache:hostname");
   auto node = f.push(f.alice, {{"db.yaml", kDb}, {"web.yaml", kWeb}, {"app.yaml", unknown_node}});
   REQUIRE_FALSE(node.ok());
-  CHECK(node.error().message().find("mapped to node cache, which this deployment does not have") != std::string::npos);
+  CHECK(node.error().message().find("mapped to node cache, which this deployment does not have") !=
+        std::string::npos);
 
   std::string bad_input = kApp;
   bad_input.replace(bad_input.find("      title:"), 12, "      colour:");
@@ -136,7 +144,8 @@ TEST_CASE("cross-module errors are named with file and line", "[catalog]") {
 TEST_CASE("a cycle in the parent chain is refused", "[catalog]") {
   Fixture f;
   REQUIRE(f.push(f.alice, {{"a.yaml", "kind: image\nname: a\nparent: base/host\n"},
-                           {"b.yaml", "kind: image\nname: b\nparent: a\n"}}).ok());
+                           {"b.yaml", "kind: image\nname: b\nparent: a\n"}})
+              .ok());
   auto cycle = f.push(f.alice, {{"a.yaml", "kind: image\nname: a\nparent: b\n"}});
   REQUIRE_FALSE(cycle.ok());
   CHECK(cycle.error().message().find("a.yaml:3: parent: the parent chain has a cycle") == 0);
@@ -179,9 +188,11 @@ TEST_CASE("a module in use cannot be removed; versions are never reused", "[cata
 TEST_CASE("an image chain runs parents first and merges parameters", "[catalog]") {
   Fixture f;
   REQUIRE(f.push(f.alice, {{"db.yaml", kDb},
-                           {"child.yaml", "kind: image\nname: app/db2\nparent: app/db\npackages: [curl]\n"
-                                          "parameters: {inputs: {db_name: {default: other}}}\n"
-                                          "scripts: {pre-install: echo child, deployment: echo child}\n"}}).ok());
+                           {"child.yaml",
+                            "kind: image\nname: app/db2\nparent: app/db\npackages: [curl]\n"
+                            "parameters: {inputs: {db_name: {default: other}}}\n"
+                            "scripts: {pre-install: echo child, deployment: echo child}\n"}})
+              .ok());
   auto chain = resolve_image_chain("app/db2", f.catalog.lookup_for(f.alice));
   REQUIRE(chain.ok());
   CHECK(chain->refs() == std::vector<std::string>{"base/host@1", "app/db@1", "app/db2@1"});

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/config.h"
+
+#include <catch2/catch.hpp>
 
 using namespace slipway;
 
@@ -67,7 +67,8 @@ TEST_CASE("configuration errors name the file and line", "[config]") {
 
   auto missing_default = parse_config("default-cloud: aws\n", "c.yaml");
   REQUIRE_FALSE(missing_default.ok());
-  CHECK(missing_default.error().message() == "c.yaml: default-cloud \"aws\" is not among the clouds");
+  CHECK(missing_default.error().message() ==
+        "c.yaml: default-cloud \"aws\" is not among the clouds");
 
   auto not_a_map = parse_config("- a\n- b\n", "c.yaml");
   REQUIRE_FALSE(not_a_map.ok());

@@ -1,6 +1,7 @@
+#include "common/context.h"
+
 #include <catch2/catch.hpp>
 
-#include "common/context.h"
 #include "common/crypto.h"
 
 using namespace slipway;
@@ -10,15 +11,16 @@ Contextualization sample() {
   auto server = crypto::generate_keypair();
   auto agent = crypto::generate_keypair();
   return Contextualization{"tcp://10.213.0.1:7740", server->public_key, agent->public_key,
-                           agent->secret_key, "k3v9x2qa", "web.2"};
+                           agent->secret_key,       "k3v9x2qa",         "web.2"};
 }
 }  // namespace
 
 TEST_CASE("contextualization survives its text, kernel and user-data forms", "[context]") {
   Contextualization c = sample();
-  for (auto parsed : {Contextualization::parse(c.to_text()),
-                      Contextualization::parse_kernel_args("console=ttyS0 " + c.to_kernel_args() + " quiet\n"),
-                      Contextualization::parse_user_data(c.to_user_data())}) {
+  for (auto parsed :
+       {Contextualization::parse(c.to_text()),
+        Contextualization::parse_kernel_args("console=ttyS0 " + c.to_kernel_args() + " quiet\n"),
+        Contextualization::parse_user_data(c.to_user_data())}) {
     REQUIRE(parsed.ok());
     CHECK(parsed->endpoint == c.endpoint);
     CHECK(parsed->server_key == c.server_key);
@@ -32,14 +34,18 @@ TEST_CASE("contextualization survives its text, kernel and user-data forms", "[c
 TEST_CASE("bad contextualization is refused with the field named", "[context]") {
   Contextualization c = sample();
   c.endpoint = "udp://1.2.3.4:5";
-  CHECK(Contextualization::parse(c.to_text()).error().message().find("endpoint") != std::string::npos);
+  CHECK(Contextualization::parse(c.to_text()).error().message().find("endpoint") !=
+        std::string::npos);
   c = sample();
   c.server_key = "nope";
-  CHECK(Contextualization::parse(c.to_text()).error().message().find("server-key") != std::string::npos);
+  CHECK(Contextualization::parse(c.to_text()).error().message().find("server-key") !=
+        std::string::npos);
   c = sample();
   c.instance = "web 2; rm -rf /";
-  CHECK(Contextualization::parse(c.to_text()).error().message().find("instance") != std::string::npos);
+  CHECK(Contextualization::parse(c.to_text()).error().message().find("instance") !=
+        std::string::npos);
   CHECK_FALSE(Contextualization::parse("").ok());
-  CHECK(Contextualization::parse_kernel_args("root=/dev/vda quiet").error().code() == Code::kNotFound);
+  CHECK(Contextualization::parse_kernel_args("root=/dev/vda quiet").error().code() ==
+        Code::kNotFound);
   CHECK(Contextualization::parse_user_data("#cloud-config\n").error().code() == Code::kNotFound);
 }

@@ -1,9 +1,10 @@
+#include "common/crypto.h"
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "common/crypto.h"
 #include "common/fs.h"
 #include "support/temp_dir.h"
 
@@ -24,7 +25,7 @@ TEST_CASE("key files are written mode 0600 and read back", "[crypto]") {
   auto keys = crypto::generate_keypair();
   std::string path = dir.path() + "/k.key";
   REQUIRE(crypto::save_keypair(path, *keys).ok());
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   auto loaded = crypto::load_keypair(path);

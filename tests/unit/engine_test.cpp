@@ -50,7 +50,8 @@ struct FakeKeys : KeyKeeper {
   void revoke(const std::string& key, const std::string&) override { live.erase(key); }
 };
 
-const char* kBase = "kind: image\nname: base/host\nplatform: debian\nreference: {local: {rootfs: host}}\n";
+const char* kBase =
+    "kind: image\nname: base/host\nplatform: debian\nreference: {local: {rootfs: host}}\n";
 const char* kServer = R"(kind: image
 name: t/server
 parent: base/host
@@ -97,7 +98,8 @@ struct Fixture {
     EngineSettings settings;
     settings.heartbeat_timeout_ms = 30000;
     settings.provisioning_timeout_ms = 60000;
-    engine = std::make_unique<DeploymentEngine>(*store, clock, events, agents, provisioner, keys, settings);
+    engine = std::make_unique<DeploymentEngine>(*store, clock, events, agents, provisioner, keys,
+                                                settings);
     REQUIRE(engine->start().ok());
   }
   std::string deploy(DeployRequest request = {}) {
@@ -120,7 +122,11 @@ struct Fixture {
     };
     for (const auto& [d, order] : provisioner.launches) {
       if (d != id || dropped(order.spec.instance)) continue;
-      engine->on_launched(id, order.spec.instance, connectors::Machine{order.spec.machine_id, "10.0.0." + order.spec.instance.substr(order.spec.instance.find('.') + 1), "running"});
+      engine->on_launched(id, order.spec.instance,
+                          connectors::Machine{order.spec.machine_id,
+                                              "10.0.0." + order.spec.instance.substr(
+                                                              order.spec.instance.find('.') + 1),
+                                              "running"});
     }
     for (const auto& [d, order] : provisioner.launches) {
       if (d != id || dropped(order.spec.instance)) continue;
@@ -242,7 +248,8 @@ TEST_CASE("an instance sets only its own parameters and reads only its deploymen
   CHECK(*f.param(other, "client.1:got") == "mine");
 }
 
-TEST_CASE("a failing script aborts with its instance and stderr line; blocked gets return aborted", "[engine]") {
+TEST_CASE("a failing script aborts with its instance and stderr line; blocked gets return aborted",
+          "[engine]") {
   Fixture f;
   std::string id = f.deploy();
   f.boot_all(id);
@@ -253,7 +260,8 @@ TEST_CASE("a failing script aborts with its instance and stderr line; blocked ge
                        proto::StepDone{"deployment:t/server@1", 3, "cannot bind port 8080"});
   auto d = f.engine->find(f.owner, id);
   CHECK(d->aborted);
-  CHECK(d->abort_reason == "server.1: deployment script of t/server@1 exited with status 3: cannot bind port 8080");
+  CHECK(d->abort_reason ==
+        "server.1: deployment script of t/server@1 exited with status 3: cannot bind port 8080");
   CHECK(d->state == DeploymentState::kSendingReports);  // on to the reports
   auto replies = f.agents.replies(client.display());
   CHECK(replies.at(1).code == "aborted");
@@ -269,17 +277,23 @@ TEST_CASE("a failing script aborts with its instance and stderr line; blocked ge
 }
 
 TEST_CASE("keep-running policies decide what happens in Ready", "[engine]") {
-  for (auto [policy, aborted, stays] : std::vector<std::tuple<const char*, bool, bool>>{
-           {"always", false, true}, {"always", true, true}, {"on-success", false, true},
-           {"on-success", true, false}, {"on-error", false, false}, {"on-error", true, true},
-           {"never", false, false}}) {
+  for (auto [policy, aborted, stays] :
+       std::vector<std::tuple<const char*, bool, bool>>{{"always", false, true},
+                                                        {"always", true, true},
+                                                        {"on-success", false, true},
+                                                        {"on-success", true, false},
+                                                        {"on-error", false, false},
+                                                        {"on-error", true, true},
+                                                        {"never", false, false}}) {
     Fixture f;
     DeployRequest r;
     r.keep_running = policy;
     std::string id = f.deploy(r);
     f.boot_all(id);
-    if (aborted) f.engine->on_message(AgentIdentity{id, "client.1"}, proto::Abort{1, "on purpose", false});
-    else f.finish_state(id, "Executing");
+    if (aborted)
+      f.engine->on_message(AgentIdentity{id, "client.1"}, proto::Abort{1, "on purpose", false});
+    else
+      f.finish_state(id, "Executing");
     f.finish_state(id, "SendingReports");
     INFO(policy << (aborted ? " aborted" : " ok"));
     CHECK(f.state(id) == (stays ? DeploymentState::kReady : DeploymentState::kFinalizing));
@@ -299,7 +313,8 @@ TEST_CASE("terminating before Ready cancels the deployment", "[engine]") {
   CHECK(f.engine->terminate(stranger, id).error().code() == Code::kNotFound);
 }
 
-TEST_CASE("provisioning failures within the allowance drop instances; beyond it they abort", "[engine]") {
+TEST_CASE("provisioning failures within the allowance drop instances; beyond it they abort",
+          "[engine]") {
   Fixture f;
   std::string id = f.deploy();
   f.engine->on_launched(id, "client.2", Error(Code::kUnavailable, "no more addresses"));
@@ -405,7 +420,8 @@ TEST_CASE("a restarted controller carries on with the deployments that were runn
   std::string id = f.deploy();
   f.boot_all(id);
   f.engine->on_message(AgentIdentity{id, "server.1"}, proto::Set{1, "port", "7000"});
-  f.engine->on_message(AgentIdentity{id, "server.1"}, proto::StepDone{"deployment:t/server@1", 0, ""});
+  f.engine->on_message(AgentIdentity{id, "server.1"},
+                       proto::StepDone{"deployment:t/server@1", 0, ""});
   f.engine->on_message(AgentIdentity{id, "server.1"}, proto::StateDone{"Executing"});
   f.engine->on_message(AgentIdentity{id, "client.1"}, proto::Barrier{1, "b", 2, {}, 0});
   f.engine->on_message(AgentIdentity{id, "client.2"}, proto::Barrier{1, "b", 2, {}, 0});
@@ -439,14 +455,16 @@ TEST_CASE("deploy requests are checked before anything exists", "[engine]") {
   CHECK(plan(r).error().message() == "no module named t/nope");
   r.module = "t/pair";
   r.cloud = "aws";
-  CHECK(plan(r).error().message() == "node server: there is no cloud named aws (configured: local)");
+  CHECK(plan(r).error().message() ==
+        "node server: there is no cloud named aws (configured: local)");
   r.cloud = "";
   r.parameters = {"client:server_port"};
   CHECK(plan(r).error().message() == "-p client:server_port: write -p NODE:KEY=VALUE");
   r.parameters = {"db:x=1"};
   CHECK(plan(r).error().message() == "-p db:x=1: t/pair@1 has no node db");
   r.parameters = {"client:colour=red"};
-  CHECK(plan(r).error().message() == "-p client:colour=red: node client (t/client) has no input colour");
+  CHECK(plan(r).error().message() ==
+        "-p client:colour=red: node client (t/client) has no input colour");
   r.parameters = {};
   r.multiplicities = {{"client", 0}};
   CHECK(plan(r).error().code() == Code::kInvalidArgument);
@@ -456,7 +474,8 @@ TEST_CASE("deploy requests are checked before anything exists", "[engine]") {
   // An image alone is a one-node deployment, and its inputs need values.
   DeployRequest single;
   single.module = "t/client";
-  CHECK(plan(single).error().message() == "node client: input server_port has no value; give one with -p client:server_port=VALUE");
+  CHECK(plan(single).error().message() ==
+        "node client: input server_port has no value; give one with -p client:server_port=VALUE");
   single.parameters = {"client:server_port=80"};
   auto ok = plan(single);
   REQUIRE(ok.ok());

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "controller/module.h"
+
+#include <catch2/catch.hpp>
 
 using namespace slipway;
 using namespace slipway::controller;
@@ -27,7 +27,8 @@ parameters:
   inputs:  {db_name: {default: app}, admin: {}}
   outputs: [port, user, password, ready]
 resources: {cpus: 2, memory_mb: 1024, disk_gb: 8}
-)", "db.yaml");
+)",
+                        "db.yaml");
   REQUIRE(m.ok());
   CHECK(m->kind == ModuleKind::kImage);
   CHECK(m->image.parent == "base/debian-12@2");
@@ -55,7 +56,8 @@ nodes:
       db_host: db:hostname
       db_port: db.1:port
       title: "'Hello LAMP'"
-)", "lamp.yaml");
+)",
+                        "lamp.yaml");
   REQUIRE(m.ok());
   const NodeDefinition* web = m->node("web");
   REQUIRE(web != nullptr);
@@ -75,31 +77,39 @@ TEST_CASE("module errors name the file, the line and what is wrong", "[module]")
         "m.yaml:4: packages must be a list");
   CHECK(error_of("kind: image\nname: a/b\nparent: base/host\nscripts:\n  deploy: x\n") ==
         "m.yaml:5: unknown key \"deploy\" in scripts");
-  CHECK(error_of("kind: image\nname: Bad Name\n").find("m.yaml:2: \"Bad Name\" is not a module name") == 0);
-  CHECK(error_of("kind: machine\nname: a\n") == "m.yaml:1: kind must be image or deployment, not \"machine\"");
+  CHECK(error_of("kind: image\nname: Bad Name\n")
+            .find("m.yaml:2: \"Bad Name\" is not a module name") == 0);
+  CHECK(error_of("kind: machine\nname: a\n") ==
+        "m.yaml:1: kind must be image or deployment, not \"machine\"");
   CHECK(error_of("name: a\n").find("has no kind") != std::string::npos);
   CHECK(error_of("kind: image\nname: a/b\n").find("needs a reference") != std::string::npos);
-  CHECK(error_of("kind: image\nname: a/b\nreference: {local: {rootfs: host}}\n").find("needs a platform") !=
-        std::string::npos);
-  CHECK(error_of("kind: image\nname: a/b\nparent: a/b\n") == "m.yaml:3: an image cannot be its own parent");
-  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    multiplicity: lots\n") ==
+  CHECK(error_of("kind: image\nname: a/b\nreference: {local: {rootfs: host}}\n")
+            .find("needs a platform") != std::string::npos);
+  CHECK(error_of("kind: image\nname: a/b\nparent: a/b\n") ==
+        "m.yaml:3: an image cannot be its own parent");
+  CHECK(error_of(
+            "kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    multiplicity: lots\n") ==
         "m.yaml:6: multiplicity must be an integer, not \"lots\"");
-  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    inputs:\n      t: Hello\n")
-            .find("m.yaml:7: input t: write a literal in single quotes") == 0);
-  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  Web:\n    image: w\n").find("is not a node name") !=
-        std::string::npos);
+  CHECK(
+      error_of(
+          "kind: deployment\nname: d\nnodes:\n  web:\n    image: w\n    inputs:\n      t: Hello\n")
+          .find("m.yaml:7: input t: write a literal in single quotes") == 0);
+  CHECK(error_of("kind: deployment\nname: d\nnodes:\n  Web:\n    image: w\n")
+            .find("is not a node name") != std::string::npos);
   CHECK(error_of("kind: deployment\nname: d\nnodes:\n  w:\n    image: w\n    multiplicity: 2\n"
                  "    max-provisioning-failures: 2\n")
             .find("less than the multiplicity") != std::string::npos);
-  CHECK(error_of("kind: image\nname: a/b\nparent: base/host\nparameters:\n  outputs: [hostname]\n") ==
-        "m.yaml:5: hostname is a built-in parameter");
+  CHECK(
+      error_of("kind: image\nname: a/b\nparent: base/host\nparameters:\n  outputs: [hostname]\n") ==
+      "m.yaml:5: hostname is a built-in parameter");
   CHECK(error_of("kind: image\nname: [a\n").find("m.yaml:") == 0);
   CHECK(error_of(std::string(300 << 10, '#')).find("at most 256 KiB") != std::string::npos);
 }
 
 TEST_CASE("the canonical form ignores layout but not content", "[module]") {
   auto a = parse_module("kind: image\nname: a/b\nparent: base/host\npackages: [x, y]\n", "a");
-  auto b = parse_module("# a comment\nkind: image\nname: a/b\nparent: base/host\npackages:\n  - x\n  - y\n", "b");
+  auto b = parse_module(
+      "# a comment\nkind: image\nname: a/b\nparent: base/host\npackages:\n  - x\n  - y\n", "b");
   auto c = parse_module("kind: image\nname: a/b\nparent: base/host\npackages: [y, x]\n", "c");
   CHECK(a->canonical() == b->canonical());
   CHECK_FALSE(a->canonical() == c->canonical());

@@ -1,7 +1,7 @@
+#include "common/protocol.h"
+
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>
-
-#include "common/protocol.h"
 
 using namespace slipway;
 using namespace slipway::proto;
@@ -34,8 +34,8 @@ std::vector<AgentMessage> agent_samples() {
   Log log{"deployment:x", kStderr, 42, std::string("\xff\x00\x01 binary", 10)};
   ReportChunk report{12, "logs/apache.log", 262144, std::string(1000, 'r'), true};
   ExecResult exec_result{13, 127, "sh: nope: not found\n"};
-  return {hello, Heartbeat{}, get, get_all, set, barrier, abort, started, done, state_done, log,
-          report, exec_result};
+  return {hello,   Heartbeat{}, get,        get_all, set,    barrier,    abort,
+          started, done,        state_done, log,     report, exec_result};
 }
 
 std::vector<ControllerMessage> controller_samples() {
@@ -61,7 +61,9 @@ std::vector<ControllerMessage> controller_samples() {
 template <typename Variant>
 Result<Variant> decode(std::string_view bytes);
 template <>
-Result<AgentMessage> decode<AgentMessage>(std::string_view b) { return decode_agent_message(b); }
+Result<AgentMessage> decode<AgentMessage>(std::string_view b) {
+  return decode_agent_message(b);
+}
 template <>
 Result<ControllerMessage> decode<ControllerMessage>(std::string_view b) {
   return decode_controller_message(b);
@@ -73,8 +75,10 @@ struct Collector {
   template <typename T>
   void operator()(const char* name, T& value) {
     parts.push_back(name);
-    if constexpr (std::is_same_v<T, std::string>) parts.push_back(value);
-    else if constexpr (std::is_arithmetic_v<T>) parts.push_back(std::to_string(value));
+    if constexpr (std::is_same_v<T, std::string>)
+      parts.push_back(value);
+    else if constexpr (std::is_arithmetic_v<T>)
+      parts.push_back(std::to_string(value));
     else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
       for (auto& v : value) parts.push_back(v);
     } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
@@ -138,15 +142,18 @@ std::string with_field(const std::string& bytes, const std::string& key, const T
   p.pack_map(map.via.map.size);
   for (uint32_t i = 0; i < map.via.map.size; ++i) {
     p.pack(map.via.map.ptr[i].key);
-    if (map.via.map.ptr[i].key.as<std::string>() == key) p.pack(value);
-    else p.pack(map.via.map.ptr[i].val);
+    if (map.via.map.ptr[i].key.as<std::string>() == key)
+      p.pack(value);
+    else
+      p.pack(map.via.map.ptr[i].val);
   }
   return std::string(buffer.data(), buffer.size());
 }
 
 }  // namespace
 
-TEST_CASE("every agent message survives a round trip and fails cleanly when truncated", "[protocol]") {
+TEST_CASE("every agent message survives a round trip and fails cleanly when truncated",
+          "[protocol]") {
   check_all(agent_samples());
 }
 

@@ -1,8 +1,9 @@
+#include "controller/store.h"
+
 #include <catch2/catch.hpp>
 
 #include "controller/key_registry.h"
 #include "controller/schema.h"
-#include "controller/store.h"
 #include "support/temp_dir.h"
 
 using namespace slipway;

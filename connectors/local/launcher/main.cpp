@@ -9,7 +9,9 @@
 // In sanitizer builds: LeakSanitizer's exit-time check stops the world from
 // a helper it clones, which after unshare(CLONE_NEWPID) lands in the
 // machine's pid namespace and cannot see this process; the launcher hangs.
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+extern "C" const char* __asan_default_options() {
+  return "detect_leaks=0";
+}
 
 int main(int argc, char** argv) {
   return slipway::connectors::local::launcher::run_launcher(argc, argv);
