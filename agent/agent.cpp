@@ -61,13 +61,23 @@ bool Agent::send_now(const proto::AgentMessage& message) {
   return link_ && link_->send(message);
 }
 
-Status Agent::watch_signals() {
+sigset_t agent_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGCHLD);
   sigaddset(&set, SIGPIPE);
+  return set;
+}
+
+void block_agent_signals() {
+  sigset_t set = agent_signals();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+Status Agent::watch_signals() {
+  sigset_t set = agent_signals();
   signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd_ < 0)
     return Error(Code::kInternal, std::string("signalfd: ") + std::strerror(errno));

@@ -7,6 +7,8 @@
 // Not thread-safe: everything runs on one EventLoop in run()'s thread.
 #pragma once
 
+#include <signal.h>
+
 #include <memory>
 #include <string>
 #include <zmq.hpp>
@@ -30,6 +32,12 @@ struct AgentOptions {
   std::string state_dir = "/var/lib/slipway-agent";
   LinkTiming timing;
 };
+
+// The signals the agent takes through its signalfd. They must be blocked
+// before any thread (libzmq's among them) exists, so every thread inherits
+// the mask: block_agent_signals() first thing in main.
+sigset_t agent_signals();
+void block_agent_signals();
 
 // Finds the contextualization: the file given, else /etc/slipway/context,
 // else slipway.* words on /proc/cmdline.

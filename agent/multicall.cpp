@@ -41,17 +41,6 @@ void usage(FILE* out) {
       out);
 }
 
-// Signals the agent handles through signalfd must be blocked before any
-// thread (libzmq's among them) exists, so every thread inherits the mask.
-void block_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGCHLD);
-  sigaddset(&set, SIGPIPE);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-}
 
 }  // namespace
 
@@ -90,7 +79,7 @@ int agent_main(int argc, char** argv) {
       return 2;
     }
   }
-  block_signals();
+  block_agent_signals();
   auto context = find_contextualization(options.context_path);
   if (!context.ok()) {
     std::fprintf(stderr, "slipway-agent: %s\n", context.error().message().c_str());

@@ -354,11 +354,7 @@ Status DeploymentStore::load_instances(Deployment* d) {
   return ok_status();
 }
 
-Result<std::vector<Deployment>> DeploymentStore::load_active() {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
-                                     " FROM deployments WHERE state NOT IN "
-                                     "('Done','Aborted','Cancelled') ORDER BY created_at"));
+Result<std::vector<Deployment>> DeploymentStore::read_all(sql::Statement& stmt) {
   std::vector<Deployment> out;
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
@@ -368,6 +364,14 @@ Result<std::vector<Deployment>> DeploymentStore::load_active() {
   }
   for (auto& d : out) SLIPWAY_RETURN_IF_ERROR(load_instances(&d));
   return out;
+}
+
+Result<std::vector<Deployment>> DeploymentStore::load_active() {
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
+                                     " FROM deployments WHERE state NOT IN "
+                                     "('Done','Aborted','Cancelled') ORDER BY created_at"));
+  return read_all(stmt);
 }
 
 Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
@@ -388,15 +392,7 @@ Result<std::vector<Deployment>> DeploymentStore::list(int64_t owner_uid) {
                      std::string("SELECT ") + kDeploymentColumns +
                      " FROM deployments WHERE (?1 < 0 OR owner_uid = ?1) ORDER BY created_at"));
   stmt.bind(1, owner_uid);
-  std::vector<Deployment> out;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    SLIPWAY_ASSIGN_OR_RETURN(Deployment d, read_row(stmt));
-    out.push_back(std::move(d));
-  }
-  for (auto& d : out) SLIPWAY_RETURN_IF_ERROR(load_instances(&d));
-  return out;
+  return read_all(stmt);
 }
 
 }  // namespace slipway::controller

@@ -137,6 +137,8 @@ class DeploymentStore {
 
  private:
   Result<Deployment> read_row(sql::Statement& stmt);
+  // Every row of `stmt`, with its instances.
+  Result<std::vector<Deployment>> read_all(sql::Statement& stmt);
   Status load_instances(Deployment* d);
   Store& store_;
 };

@@ -270,15 +270,17 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
   return id;
 }
 
+Result<Deployment*> DeploymentEngine::acted_on(const Caller& caller, const std::string& id) {
+  Deployment* d = find_active(id);
+  if (d != nullptr && may_act(caller, *d)) return d;
+  SLIPWAY_ASSIGN_OR_RETURN(Deployment past, find(caller, id));
+  return Error(Code::kFailedPrecondition,
+               "deployment " + id + " is already " + state_name(past.state));
+}
+
 Status DeploymentEngine::abort(const Caller& caller, const std::string& id,
                                const std::string& reason) {
-  Deployment* d = find_active(id);
-  if (d == nullptr || !may_act(caller, *d)) {
-    auto past = find(caller, id);
-    if (!past.ok()) return past.error();
-    return Error(Code::kFailedPrecondition,
-                 "deployment " + id + " is already " + state_name(past->state));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(Deployment * d, acted_on(caller, id));
   if (d->state == DeploymentState::kFinalizing) {
     return Error(Code::kFailedPrecondition, "deployment " + id + " is already finalizing");
   }
@@ -287,13 +289,7 @@ Status DeploymentEngine::abort(const Caller& caller, const std::string& id,
 }
 
 Status DeploymentEngine::terminate(const Caller& caller, const std::string& id) {
-  Deployment* d = find_active(id);
-  if (d == nullptr || !may_act(caller, *d)) {
-    auto past = find(caller, id);
-    if (!past.ok()) return past.error();
-    return Error(Code::kFailedPrecondition,
-                 "deployment " + id + " is already " + state_name(past->state));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(Deployment * d, acted_on(caller, id));
   if (d->terminate_requested || d->state == DeploymentState::kFinalizing) return ok_status();
   d->terminate_requested = true;
   save(*d);
@@ -341,11 +337,7 @@ Result<std::map<std::string, int64_t>> DeploymentEngine::counts() {
 
 Status DeploymentEngine::set_parameter(const Caller& caller, const std::string& id,
                                        const std::string& key, const std::string& value) {
-  Deployment* d = find_active(id);
-  if (d == nullptr || !may_act(caller, *d)) {
-    if (!find(caller, id).ok()) return Error(Code::kNotFound, "no deployment " + id);
-    return Error(Code::kFailedPrecondition, "deployment " + id + " is over");
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(Deployment * d, acted_on(caller, id));
   SLIPWAY_ASSIGN_OR_RETURN(ParameterName p, parse_parameter(key, ""));
   if (p.index == 0) {
     return Error(Code::kPermissionDenied,

@@ -146,6 +146,9 @@ class DeploymentEngine {
   Deployment* find_active(const std::string& id);
   Instance* instance_of(Deployment& d, const std::string& name);
   bool may_act(const Caller& caller, const Deployment& d) const;
+  // The caller's active deployment `id`: kNotFound when the caller may not
+  // see it, kFailedPrecondition (naming its state) when it is over.
+  Result<Deployment*> acted_on(const Caller& caller, const std::string& id);
 
   void enter_state(Deployment& d, DeploymentState state);
   void advance(Deployment& d);

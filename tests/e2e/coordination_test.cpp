@@ -95,10 +95,7 @@ TEST_CASE(
     "a failing script aborts with its node and stderr line; a blocked ss-get elsewhere exits 8 "
     "within a second",
     "[e2e][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push(kFailure);
@@ -130,10 +127,7 @@ TEST_CASE(
     "a consumer that starts long before its producer still gets the value; a never-set value times "
     "out with 9",
     "[e2e][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push(kProducer);

@@ -9,10 +9,7 @@ using namespace slipway::test;
 
 TEST_CASE("examples/hello reaches Ready on local and its parameters hold what the scripts set",
           "[e2e][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push_source("examples/hello");

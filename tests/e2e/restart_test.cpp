@@ -41,10 +41,7 @@ bool reaches_phase(DeployHarness& h, const std::string& id, const std::string& i
 
 TEST_CASE("a deployment carries on after its controller is killed and started again",
           "[e2e][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push(kPatient);
@@ -67,10 +64,7 @@ TEST_CASE("a deployment carries on after its controller is killed and started ag
 
 TEST_CASE("a controller started after a crash removes the machines of runs that are over",
           "[e2e][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push(kPatient);

@@ -8,10 +8,7 @@ using namespace slipway;
 using namespace slipway::test;
 
 TEST_CASE("examples/lamp serves pages that read from the database", "[slow][local]") {
-  if (!can_run_machines()) {
-    WARN("skipped: the local cloud needs root");
-    return;
-  }
+  SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
   h.push_source("examples/lamp");

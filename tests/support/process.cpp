@@ -28,6 +28,18 @@ std::vector<char*> c_args(std::vector<std::string>& args) {
   return out;
 }
 
+// In a forked child: clears the signal mask the test runner may have, and
+// execs; never returns.
+[[noreturn]] void exec_child(std::vector<std::string>& args) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  auto cargs = c_args(args);
+  ::execv(cargs[0], cargs.data());
+  std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
+  ::_exit(127);
+}
+
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -52,13 +64,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
     ::dup2(devnull, 0);
     ::setpgid(0, 0);
     for (auto& e : env_strings) ::putenv(e.data());
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    auto cargs = c_args(args);
-    ::execv(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
+    exec_child(args);
   }
 }
 
@@ -123,13 +129,7 @@ Output run(const std::vector<std::string>& argv, const std::string& input, int t
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    auto cargs = c_args(args);
-    ::execv(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
+    exec_child(args);
   }
   ::close(in[0]);
   ::close(out[1]);
