@@ -142,7 +142,7 @@ void Controller::reload_configuration() {
     return;
   }
   if (provisioner_) {
-    provisioner_->add_clouds(config_, connector_environment());  // new clouds only
+    provisioner_->add_clouds(config_, connector_environment(), engine_->machines_in_use());
   }
   if (config_.agent_endpoint != old.agent_endpoint ||
       config_.control_socket != old.control_socket || config_.data_dir != old.data_dir) {
@@ -222,9 +222,11 @@ Status Controller::start_deployments() {
       [this](const std::string& d, const std::string& i, const Status& s) {
         engine_->on_terminated(d, i, s);
       });
-  provisioner_->add_clouds(config_, connector_environment());
-
   SLIPWAY_RETURN_IF_ERROR(engine_->start());
+  // Clouds are prepared (and rid of what a crash left) before the engine
+  // orders any machine.
+  provisioner_->add_clouds(config_, connector_environment(), engine_->machines_in_use());
+  engine_->resume();
   // Agents that were connected before a restart get the heartbeat timeout
   // to come back.
   int64_t now = clock_.steady_ms();
@@ -239,7 +241,6 @@ Status Controller::start_deployments() {
       agents_.expect(key.public_key, key.identity, now);
     }
   }
-  provisioner_->reap(engine_->machines_in_use());
   return ok_status();
 }
 

@@ -158,6 +158,10 @@ Status DeploymentEngine::start() {
     std::string id = d.id;
     active_.emplace(id, std::move(d));
   }
+  return ok_status();
+}
+
+void DeploymentEngine::resume() {
   std::vector<std::string> ids;
   for (const auto& [id, d] : active_) ids.push_back(id);
   for (const auto& id : ids) {
@@ -174,7 +178,6 @@ Status DeploymentEngine::start() {
     if (d.state == DeploymentState::kFinalizing) start_finalizing(d);
     advance(d);
   }
-  return ok_status();
 }
 
 // ------------------------------------------------------------------ users

@@ -96,8 +96,12 @@ class DeploymentEngine {
   ~DeploymentEngine();
 
   // Loads the deployments that were running, so they carry on when their
-  // agents reconnect; re-issues what was in flight.
+  // agents reconnect. Orders nothing yet: see resume().
   Status start();
+  // Re-issues what was in flight when the controller stopped (launches of
+  // instances never launched, the removal of machines of runs finalizing)
+  // and moves each deployment on as far as it can go.
+  void resume();
 
   // ------------------------------------------------------------ users
   // Creates a deployment of `plan` and starts provisioning it; returns its id.

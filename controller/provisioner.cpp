@@ -27,7 +27,8 @@ void ConnectorProvisioner::set_answers(Launched launched, Terminated terminated)
 }
 
 void ConnectorProvisioner::add_clouds(const Config& config,
-                                      const connectors::ConnectorEnvironment& base) {
+                                      const connectors::ConnectorEnvironment& base,
+                                      const std::map<std::string, std::set<std::string>>& keep) {
   for (const auto& cloud_config : config.clouds) {
     std::lock_guard lock(mutex_);
     if (clouds_.count(cloud_config.name) || broken_.count(cloud_config.name)) continue;
@@ -46,10 +47,19 @@ void ConnectorProvisioner::add_clouds(const Config& config,
     cloud->prepared = promise->get_future().share();
     Cloud* raw = cloud.get();
     clouds_[cloud_config.name] = std::move(cloud);
-    asio::post(pool_, [raw, promise] {
+    std::set<std::string> kept = keep.count(cloud_config.name) ? keep.at(cloud_config.name) : std::set<std::string>();
+    asio::post(pool_, [raw, promise, kept] {
       Status status = raw->connector->prepare();
       if (status.ok()) {
         raw->controller_address = raw->connector->controller_address();
+        auto removed = raw->connector->reap(kept);
+        if (!removed.ok()) {
+          LOG_WARN("cloud %s: cannot remove leftovers: %s", raw->name.c_str(),
+                   removed.error().message().c_str());
+        } else if (!removed->empty()) {
+          LOG_INFO("cloud %s: removed %zu machine(s) a previous run left behind", raw->name.c_str(),
+                   removed->size());
+        }
         LOG_INFO("cloud %s is ready; its machines reach the controller at %s", raw->name.c_str(),
                  raw->controller_address.c_str());
       } else {
@@ -108,29 +118,6 @@ Result<std::string> ConnectorProvisioner::console_log(const std::string& cloud_n
   if (state != "ready") return Error(Code::kUnavailable, "cloud " + cloud_name + " is " + state);
   SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(cloud_name));
   return cloud->connector->console_log(machine_id);
-}
-
-void ConnectorProvisioner::reap(const std::map<std::string, std::set<std::string>>& keep) {
-  std::vector<std::string> names;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [name, cloud] : clouds_) names.push_back(name);
-  }
-  for (const auto& name : names) {
-    std::set<std::string> kept = keep.count(name) ? keep.at(name) : std::set<std::string>();
-    asio::post(pool_, [this, name, kept] {
-      auto cloud = ready(name);
-      if (!cloud.ok()) return;
-      auto removed = (*cloud)->connector->reap(kept);
-      if (!removed.ok()) {
-        LOG_WARN("cloud %s: cannot remove leftovers: %s", name.c_str(),
-                 removed.error().message().c_str());
-      } else if (!removed->empty()) {
-        LOG_INFO("cloud %s: removed %zu machine(s) a previous run left behind", name.c_str(),
-                 removed->size());
-      }
-    });
-  }
 }
 
 void ConnectorProvisioner::launch(const std::string& deployment, std::vector<LaunchOrder> orders) {

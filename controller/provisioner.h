@@ -35,12 +35,13 @@ class ConnectorProvisioner final : public Provisioner {
   // Where answers go (the engine), on the event loop.
   void set_answers(Launched launched, Terminated terminated);
 
-  // Makes and prepares (in the background) the connector of every cloud
-  // not yet known. Clouds whose connector cannot be made are reported now.
-  void add_clouds(const Config& config, const connectors::ConnectorEnvironment& base);
-
-  // Removes, once each cloud is prepared, the machines not in `keep`.
-  void reap(const std::map<std::string, std::set<std::string>>& keep);
+  // Makes the connector of every cloud not yet known, and prepares it in the
+  // background: prepare(), then reap() of every machine of that cloud not in
+  // `keep` (what a crashed controller left). Launches wait for both, so a
+  // reap never meets a machine being launched. Clouds whose connector cannot
+  // be made are reported now.
+  void add_clouds(const Config& config, const connectors::ConnectorEnvironment& base,
+                  const std::map<std::string, std::set<std::string>>& keep);
 
   // Why a cloud cannot take machines, or "" when it can (or is still preparing).
   std::string unavailable(const std::string& cloud);

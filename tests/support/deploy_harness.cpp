@@ -14,10 +14,11 @@ namespace slipway::test {
 
 namespace {
 
-std::string unique_suffix() {
-  // Distinct per test process and per harness within it.
+// A number distinct per test process (ctest runs them in parallel) and per
+// harness within one: it names the bridge and picks the /24.
+int unique_number() {
   static int counter = 0;
-  return std::to_string((::getpid() * 7 + counter++) % 200 + 20);
+  return (::getpid() * 16 + counter++) % 12800;
 }
 
 std::string config_for(const std::string& bridge, const std::string& subnet,
@@ -45,9 +46,9 @@ std::string source_dir() {
 }
 
 DeployHarness::DeployHarness(const std::string& extra_config) : Harness("", "tcp://0.0.0.0:*") {
-  std::string n = unique_suffix();
-  bridge_ = "slwe" + n;
-  subnet_prefix_ = "10.215." + n + ".";
+  int n = unique_number();
+  bridge_ = "slwe" + std::to_string(n);
+  subnet_prefix_ = "10." + std::to_string(200 + n / 256) + "." + std::to_string(n % 256) + ".";
   std::string config = config_for(bridge_, subnet_prefix_ + "0/24", extra_config);
   REQUIRE(fs::write_file_atomic(dir() + "/slipway.yaml", config, 0644).ok());
   set_config(dir() + "/slipway.yaml");

@@ -101,6 +101,7 @@ struct Fixture {
     engine = std::make_unique<DeploymentEngine>(*store, clock, events, agents, provisioner, keys,
                                                 settings);
     REQUIRE(engine->start().ok());
+    engine->resume();
   }
   std::string deploy(DeployRequest request = {}) {
     if (request.module.empty()) request.module = "t/pair";
