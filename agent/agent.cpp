@@ -16,23 +16,30 @@
 
 namespace slipway::agent {
 
-Result<Contextualization> find_contextualization(const std::string& path) {
+Result<Contextualization> find_contextualization(const std::string& path,
+                                                 const std::string& user_data_path) {
   if (!path.empty()) {
     SLIPWAY_ASSIGN_OR_RETURN(std::string text, fs::read_file(path, 64 << 10));
     auto parsed = Contextualization::parse(text);
     if (!parsed.ok()) return parsed.error().wrap(path);
     return parsed;
   }
-  const std::string standard = "/etc/slipway/context";
-  if (fs::exists(standard)) return find_contextualization(standard);
+  if (!user_data_path.empty()) {
+    SLIPWAY_ASSIGN_OR_RETURN(std::string text, fs::read_file(user_data_path, 1 << 20));
+    auto parsed = Contextualization::parse_user_data(text);
+    if (!parsed.ok()) return parsed.error().wrap(user_data_path);
+    return parsed;
+  }
+  if (fs::exists(kContextFile)) return find_contextualization(kContextFile, "");
+  if (fs::exists(kSeedUserData)) return find_contextualization("", kSeedUserData);
   auto cmdline = fs::read_file("/proc/cmdline", 64 << 10);
   if (cmdline.ok()) {
     auto parsed = Contextualization::parse_kernel_args(*cmdline);
     if (parsed.ok() || parsed.error().code() != Code::kNotFound) return parsed;
   }
   return Error(Code::kNotFound,
-               "no contextualization: not in /etc/slipway/context, not on the kernel command line "
-               "(give one with --context FILE)");
+               std::string("no contextualization: not in ") + kContextFile + ", not in a NoCloud seed at " +
+                   kSeedUserData + ", not on the kernel command line (give one with --context FILE)");
 }
 
 Agent::Agent(AgentOptions options, Contextualization context)

@@ -29,6 +29,7 @@ namespace slipway::agent {
 
 struct AgentOptions {
   std::string context_path;  // "" to look in the usual places
+  std::string user_data_path;  // NoCloud user-data holding the contextualization
   std::string state_dir = "/var/lib/slipway-agent";
   LinkTiming timing;
 };
@@ -39,9 +40,15 @@ struct AgentOptions {
 sigset_t agent_signals();
 void block_agent_signals();
 
-// Finds the contextualization: the file given, else /etc/slipway/context,
-// else slipway.* words on /proc/cmdline.
-Result<Contextualization> find_contextualization(const std::string& path);
+// Where images put what the machine's boot found.
+inline constexpr const char* kContextFile = "/etc/slipway/context";
+inline constexpr const char* kSeedUserData = "/run/slipway/seed/user-data";
+
+// Finds the contextualization: the file given, else the NoCloud user-data
+// given, else /etc/slipway/context, else a NoCloud seed's user-data mounted
+// at /run/slipway/seed, else slipway.* words on /proc/cmdline.
+Result<Contextualization> find_contextualization(const std::string& path,
+                                                 const std::string& user_data_path);
 
 class Agent {
  public:

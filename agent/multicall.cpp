@@ -22,7 +22,7 @@ const char* base_name(const char* path) {
 
 void usage(FILE* out) {
   std::fputs(
-      "usage: slipway-agent [--context FILE] [--state-dir DIR] [--log-level LEVEL]\n"
+      "usage: slipway-agent [--context FILE | --user-data FILE] [--state-dir DIR] [--log-level LEVEL]\n"
       "       slipway-agent --version\n"
       "       slipway-agent ss-COMMAND ARGS...\n"
       "Connects back to the Slipway controller named in the machine's contextualization\n"
@@ -64,6 +64,8 @@ int agent_main(int argc, char** argv) {
       return 0;
     } else if (arg == "--context") {
       options.context_path = value("--context");
+    } else if (arg == "--user-data") {
+      options.user_data_path = value("--user-data");
     } else if (arg == "--state-dir") {
       options.state_dir = value("--state-dir");
     } else if (arg == "--log-level") {
@@ -80,7 +82,7 @@ int agent_main(int argc, char** argv) {
     }
   }
   block_agent_signals();
-  auto context = find_contextualization(options.context_path);
+  auto context = find_contextualization(options.context_path, options.user_data_path);
   if (!context.ok()) {
     std::fprintf(stderr, "slipway-agent: %s\n", context.error().message().c_str());
     return 1;

@@ -75,6 +75,10 @@ class Controller final : private AgentLink, private KeyKeeper {
   Status start_deployments();
   Status install_builtin_modules();
   std::string find_agent_binary() const;
+  // Where the reference images built under images/ are: the configured
+  // images-dir, else the first of DATA_DIR/images, the build tree's images/,
+  // and the installed SLIPWAY_DATA_DIR/images that exists.
+  std::string find_images_dir() const;
   connectors::ConnectorEnvironment connector_environment() const;
 
   // The control side: ops are registered by area (ops_*.cpp).
