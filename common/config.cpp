@@ -152,7 +152,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
           if (!field.first.IsScalar())
             return yaml::error_at(source, field.first, "a setting's name must be a name");
           if (field.first.Scalar() == "connector") continue;
-          cloud.settings.set(field.first.Scalar(), yaml::to_value(field.second));
+          SLIPWAY_ASSIGN_OR_RETURN(Value setting, yaml::to_value(source, field.second));
+          cloud.settings.set(field.first.Scalar(), std::move(setting));
         }
         if (config.cloud(cloud.name) != nullptr) {
           return yaml::error_at(source, key, "cloud " + cloud.name + " is defined twice");

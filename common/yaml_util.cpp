@@ -64,7 +64,13 @@ Result<bool> get_bool(const std::string& source, const YAML::Node& node, const s
   return error_at(source, node, what + " must be true or false");
 }
 
-Value to_value(const YAML::Node& node) {
+namespace {
+
+Result<Value> to_value_bounded(const std::string& source, const YAML::Node& node, size_t* budget,
+                               int depth) {
+  if (*budget == 0) return error_at(source, node, "this part of the file is too large");
+  --*budget;
+  if (depth < 0) return error_at(source, node, "this part of the file is nested too deep");
   switch (node.Type()) {
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
@@ -80,20 +86,33 @@ Value to_value(const YAML::Node& node) {
     }
     case YAML::NodeType::Sequence: {
       Value out = Value::array();
-      for (const auto& item : node) out.push(to_value(item));
+      for (const auto& item : node) {
+        SLIPWAY_ASSIGN_OR_RETURN(Value v, to_value_bounded(source, item, budget, depth - 1));
+        out.push(std::move(v));
+      }
       return out;
     }
     case YAML::NodeType::Map: {
       Value out = Value::object();
       for (const auto& entry : node) {
-        out.set(entry.first.IsScalar() ? entry.first.Scalar() : std::string("?"),
-                to_value(entry.second));
+        if (!entry.first.IsScalar()) return error_at(source, entry.first, "keys must be names");
+        SLIPWAY_ASSIGN_OR_RETURN(Value v,
+                                 to_value_bounded(source, entry.second, budget, depth - 1));
+        out.set(entry.first.Scalar(), std::move(v));
       }
       return out;
     }
     default:
       return Value();
   }
+}
+
+}  // namespace
+
+Result<Value> to_value(const std::string& source, const YAML::Node& node, size_t max_nodes,
+                       int max_depth) {
+  size_t budget = max_nodes;
+  return to_value_bounded(source, node, &budget, max_depth);
 }
 
 }  // namespace slipway::yaml

@@ -29,7 +29,10 @@ Result<int64_t> get_int(const std::string& source, const YAML::Node& node, const
 Result<bool> get_bool(const std::string& source, const YAML::Node& node, const std::string& what);
 
 // Any YAML node as a Value (scalars stay strings unless they read as
-// integers or booleans).
-Value to_value(const YAML::Node& node);
+// integers or booleans). YAML aliases make a small file describe a huge
+// tree, so the walk is bounded: more than `max_nodes` nodes or deeper than
+// `max_depth` fails, naming the line.
+Result<Value> to_value(const std::string& source, const YAML::Node& node, size_t max_nodes = 4096,
+                       int max_depth = 8);
 
 }  // namespace slipway::yaml

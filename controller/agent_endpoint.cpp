@@ -124,8 +124,13 @@ void AgentEndpoint::drain() {
       continue;
     }
     const char* peer = zmq_msg_gets(body.handle(), "Peer-Address");
-    handler_(
-        AgentFrame{user_id, routing.to_string(), peer != nullptr ? peer : "", std::move(*decoded)});
+    try {
+      handler_(AgentFrame{user_id, routing.to_string(), peer != nullptr ? peer : "",
+                          std::move(*decoded)});
+    } catch (const std::exception& e) {
+      // The last line of defence: one message must not take slipwayd down.
+      LOG_ERROR("a message from agent key %.8s... failed with an exception: %s", user_id, e.what());
+    }
   }
   schedule_drain();  // more may be waiting; let other work run first
 }

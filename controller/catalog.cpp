@@ -75,7 +75,7 @@ Status check_references(const Module& m, const ModuleLookup& lookup) {
                        "node " + node.name + ": input " + input + " is mapped to node " +
                            binding.node + ", which this deployment does not have");
       }
-      if (!binding.instance.empty() && std::stoll(binding.instance) > source->multiplicity) {
+      if (!binding.instance.empty() && binding.instance_number() > source->multiplicity) {
         return at_line(m, binding.line,
                        "node " + node.name + ": input " + input + " is mapped to " + binding.node +
                            "." + binding.instance + ", but " + binding.node + " has " +

@@ -298,7 +298,15 @@ void ControlServer::dispatch(const Caller& caller, const Value& request, Reply r
         Error(Code::kUsage, "unknown request \"" + op + "\"; is slipway newer than slipwayd?"));
     return;
   }
-  it->second(caller, request, reply);
+  // The last line of defence: a handler that throws answers with an error
+  // instead of taking slipwayd down (and is logged: it is a bug).
+  try {
+    it->second(caller, request, reply);
+  } catch (const std::exception& e) {
+    LOG_ERROR("request %s failed with an exception: %s", op.c_str(), e.what());
+    reply.fail(Error(Code::kInternal,
+                     "slipwayd could not handle this " + op + " request (" + e.what() + ")"));
+  }
 }
 
 }  // namespace slipway::controller

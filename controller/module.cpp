@@ -118,7 +118,7 @@ class Parser {
           return error(settings, "reference for " + connector.Scalar() + " must be a mapping");
         }
       }
-      image.reference = yaml::to_value(ref);
+      SLIPWAY_ASSIGN_OR_RETURN(image.reference, yaml::to_value(source_, ref, 1024, 6));
     }
     if (image.parent.empty()) {
       if (!root["reference"]) {
@@ -134,6 +134,10 @@ class Parser {
     }
     if (root["packages"]) {
       SLIPWAY_ASSIGN_OR_RETURN(image.packages, string_list(root["packages"], "packages"));
+      if (image.packages.size() > kMaxPackages) {
+        return error(root["packages"],
+                     "an image may list at most " + std::to_string(kMaxPackages) + " packages");
+      }
       for (const auto& p : image.packages) {
         bool ok = !p.empty() && p.size() <= 128 && p[0] != '-' &&
                   std::all_of(p.begin(), p.end(), [](char c) {
@@ -189,11 +193,19 @@ class Parser {
           }
           seen.insert(input.name);
           image.inputs.push_back(std::move(input));
+          if (image.inputs.size() > kMaxParameters) {
+            return error(inputs, "an image may declare at most " + std::to_string(kMaxParameters) +
+                                     " inputs");
+          }
         }
       }
       if (params["outputs"]) {
         SLIPWAY_ASSIGN_OR_RETURN(image.outputs,
                                  string_list(params["outputs"], "parameters.outputs"));
+        if (image.outputs.size() > kMaxParameters) {
+          return error(params["outputs"], "an image may declare at most " +
+                                              std::to_string(kMaxParameters) + " outputs");
+        }
         for (const auto& o : image.outputs) {
           if (!valid_parameter_name(o))
             return error(params["outputs"], "\"" + o + "\" is not a parameter name");
@@ -296,6 +308,10 @@ class Parser {
         }
       }
       m->nodes.push_back(std::move(node));
+      if (m->nodes.size() > kMaxNodes) {
+        return error(nodes,
+                     "a deployment may have at most " + std::to_string(kMaxNodes) + " nodes");
+      }
     }
     return ok_status();
   }
@@ -317,8 +333,10 @@ class Parser {
     size_t dot = left.find('.');
     binding->node = left.substr(0, dot);
     if (dot != std::string::npos) binding->instance = left.substr(dot + 1);
+    // At most 4 digits: multiplicity is at most 1000.
     bool instance_ok = binding->instance.empty() ||
-                       (binding->instance.find_first_not_of("0123456789") == std::string::npos &&
+                       (binding->instance.size() <= 4 &&
+                        binding->instance.find_first_not_of("0123456789") == std::string::npos &&
                         binding->instance[0] != '0');
     if (!valid_node_name(binding->node) || !instance_ok ||
         !valid_parameter_name(binding->parameter)) {

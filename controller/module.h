@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,13 @@ inline constexpr const char* kBuiltinParameters[] = {"hostname",    "instanceid"
                                                      "statecustom", "abort",      "complete"};
 // Parameters of a node rather than an instance: "web:multiplicity", "web:ids".
 inline constexpr const char* kNodeParameters[] = {"multiplicity", "ids"};
+
+// Bounds on one module, so that what a deployment stores of it stays small.
+inline constexpr size_t kMaxPackages = 1024;
+inline constexpr size_t kMaxParameters = 256;  // inputs, and outputs
+inline constexpr size_t kMaxNodes = 128;
+// Instances of all nodes of one deployment together.
+inline constexpr int64_t kMaxInstances = 1000;
 
 struct InputParameter {
   std::string name;
@@ -52,6 +60,8 @@ struct InputBinding {
   std::string value;     // the literal text, when literal
   std::string node;      // the node mapped to, when not literal
   std::string instance;  // "" for the node's first instance (web:port), or "2" (web.2:port)
+  // The instance number, 1 when `instance` is empty (at most 4 digits).
+  int64_t instance_number() const { return instance.empty() ? 1 : std::atoll(instance.c_str()); }
   std::string parameter;
   int line = 0;
 };

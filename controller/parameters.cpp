@@ -24,7 +24,7 @@ Result<ParameterName> parse_parameter(const std::string& key, const std::string&
     size_t dot = self.find('.');
     if (dot == std::string::npos) return invalid("this agent is not an instance of a deployment");
     p.node = self.substr(0, dot);
-    p.index = std::stoll(self.substr(dot + 1));
+    p.index = std::atoll(self.c_str() + dot + 1);
     p.name = key;
   } else {
     std::string left = key.substr(0, colon);

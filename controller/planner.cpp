@@ -138,6 +138,13 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     plan.nodes.push_back(std::move(p));
   }
 
+  int64_t instances = 0;
+  for (const auto& p : plan.nodes) instances += p.multiplicity;
+  if (instances > kMaxInstances) {
+    return invalid("a deployment may have at most " + std::to_string(kMaxInstances) +
+                   " instances in all; this one has " + std::to_string(instances));
+  }
+
   // Deploy-time values.
   for (const auto& text : request.parameters) {
     std::string node, key, value;
@@ -166,7 +173,7 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     for (const auto& [input, binding] : p.bindings) {
       if (!binding.instance.empty()) {
         for (const auto& other : plan.nodes) {
-          if (other.name == binding.node && std::stoll(binding.instance) > other.multiplicity) {
+          if (other.name == binding.node && binding.instance_number() > other.multiplicity) {
             return invalid("node " + p.name + ": input " + input + " is mapped to " + binding.node +
                            "." + binding.instance + ", but " + binding.node + " has " +
                            std::to_string(other.multiplicity) + " instance(s)");

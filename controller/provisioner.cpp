@@ -47,7 +47,8 @@ void ConnectorProvisioner::add_clouds(const Config& config,
     cloud->prepared = promise->get_future().share();
     Cloud* raw = cloud.get();
     clouds_[cloud_config.name] = std::move(cloud);
-    std::set<std::string> kept = keep.count(cloud_config.name) ? keep.at(cloud_config.name) : std::set<std::string>();
+    std::set<std::string> kept =
+        keep.count(cloud_config.name) ? keep.at(cloud_config.name) : std::set<std::string>();
     asio::post(pool_, [raw, promise, kept] {
       Status status = raw->connector->prepare();
       if (status.ok()) {

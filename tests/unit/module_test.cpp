@@ -133,3 +133,32 @@ TEST_CASE("names and references are checked", "[module]") {
   CHECK(valid_node_name("web-2"));
   CHECK_FALSE(valid_node_name("web.2"));
 }
+
+TEST_CASE("a module too large or too deep is refused, not expanded", "[module]") {
+  // Aliases repeat one list many times; expanded it would be far larger than the text.
+  std::string bomb =
+      "kind: image\nname: a/b\nreference:\n  local:\n    x0: &a [q, q, q, q, q, q, q, q]\n    x1: "
+      "[";
+  for (int i = 0; i < 400; ++i) bomb += "*a, ";
+  bomb += "*a]\n";
+  CHECK_THAT(error_of(bomb), Catch::Contains("too large"));
+
+  std::string packages = "kind: image\nname: a/b\nparent: base/host\npackages:\n";
+  for (int i = 0; i < 1100; ++i) packages += "  - p" + std::to_string(i) + "\n";
+  CHECK_THAT(error_of(packages), Catch::Contains("at most"));
+
+  std::string deep = "kind: image\nname: a/b\nreference: {local: {k: ";
+  for (int i = 0; i < 50; ++i) deep += "[";
+  for (int i = 0; i < 50; ++i) deep += "]";
+  CHECK_THAT(error_of(deep + "}}\n"), Catch::Contains("too deep"));
+}
+
+TEST_CASE("an instance number in a mapping has at most four digits", "[module]") {
+  auto text = [](const std::string& ref) {
+    return "kind: deployment\nname: a/d\nnodes:\n  db: {image: a/db}\n  web:\n    image: a/web\n"
+           "    inputs: {dbhost: " +
+           ref + "}\n";
+  };
+  REQUIRE(parse_module(text("db.9999:hostname"), "m.yaml").ok());
+  CHECK_THAT(error_of(text("db.99999999999999999999:hostname")), Catch::Contains("m.yaml"));
+}
