@@ -108,8 +108,9 @@ Status enter_long_mode(int vcpu, unsigned char* memory) {
   return ok_status();
 }
 
-// Runs on its own thread, the kick signal blocked except inside KVM_RUN.
-// Ok(true): the loop ran and the guest halted; Ok(false): interrupted.
+// Runs on its own thread, with the kick signal unblocked: one that lands
+// inside KVM_RUN ends it with EINTR. Ok(true): the loop ran and the guest
+// halted; Ok(false): interrupted.
 Result<bool> run_probe_vcpu() {
   Fd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
   if (kvm.fd < 0) return kvm_error("cannot open /dev/kvm");
@@ -138,16 +139,6 @@ Result<bool> run_probe_vcpu() {
   if (!run_area.ok()) return kvm_error("cannot map the vCPU's run area");
   auto* run = static_cast<kvm_run*>(run_area.address);
   SLIPWAY_RETURN_IF_ERROR(enter_long_mode(vcpu.fd, memory.bytes()));
-
-  // Inside KVM_RUN the kick is unblocked: it ends the run with EINTR.
-  sigset_t during_run;
-  pthread_sigmask(SIG_SETMASK, nullptr, &during_run);
-  sigdelset(&during_run, kick_signal());
-  alignas(kvm_signal_mask) unsigned char mask_buffer[sizeof(kvm_signal_mask) + 8];
-  auto* mask = reinterpret_cast<kvm_signal_mask*>(mask_buffer);
-  mask->len = 8;  // the kernel's sigset_t
-  std::memcpy(mask->sigset, &during_run, 8);
-  if (::ioctl(vcpu.fd, KVM_SET_SIGNAL_MASK, mask) < 0) return kvm_error("KVM_SET_SIGNAL_MASK");
 
   bool reported = false;
   for (int exits = 0; exits < 16; ++exits) {
@@ -217,7 +208,7 @@ Result<bool> probe_kvm(std::chrono::milliseconds deadline, std::chrono::microsec
     sigset_t kick_set;
     sigemptyset(&kick_set);
     sigaddset(&kick_set, kick_signal());
-    pthread_sigmask(SIG_BLOCK, &kick_set, nullptr);
+    pthread_sigmask(SIG_UNBLOCK, &kick_set, nullptr);
     Result<bool> result = run_probe_vcpu();
     std::lock_guard lock(mutex);
     outcome = std::move(result);
@@ -227,8 +218,8 @@ Result<bool> probe_kvm(std::chrono::milliseconds deadline, std::chrono::microsec
   {
     std::unique_lock lock(mutex);
     if (!finished_cv.wait_for(lock, deadline, [&] { return finished; })) {
-      // Pending while blocked, the kick still ends a KVM_RUN that starts
-      // later; repeated in case the thread was between two runs.
+      // A kick that lands between two runs only runs the empty handler:
+      // kicks go on until one lands inside KVM_RUN.
       while (!finished) {
         ::pthread_kill(prober.native_handle(), kick_signal());
         finished_cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return finished; });

@@ -10,7 +10,7 @@
 // under a 250 ms deadline: KVM when it finishes in time, TCG when not.
 //
 // Thread-safe; the probe runs on a thread of its own, which a real-time
-// signal kicks out of KVM_RUN at the deadline.
+// signal (with an empty handler) kicks out of KVM_RUN at the deadline.
 #pragma once
 
 #include <chrono>
