@@ -97,3 +97,29 @@ TEST_CASE("one deployment on local and qemu machines at once exchanges its param
   CHECK(h.terminate_and_wait(id) == "Done");
   CHECK(h.leftovers_text() == "");
 }
+
+TEST_CASE("a qemu machine that never calls back aborts its deployment and leaves nothing",
+          "[e2e][qemu]") {
+  SKIP_WITHOUT_ROOT();
+  DeployHarness h("provisioning-timeout: 8s\n", QemuCloud::kYes);
+  h.start();
+  // A kernel with no initramfs and no disk: it boots, finds no root file
+  // system and never starts an agent.
+  h.push(
+      "kind: image\nname: test/lost\nplatform: busybox\nreference: {qemu: {kernel: "
+      "busybox/vmlinuz}}\n"
+      "scripts: {deployment: 'ss-set ready true'}\n");
+  h.push("kind: deployment\nname: test/lost-d\nnodes:\n  m: {image: test/lost}\n");
+  Output out;
+  std::string id = h.deploy({"test/lost-d", "--cloud", "qemu", "--wait"}, &out);
+  INFO("deploy --wait said:\n" << out.err << "\nslipwayd log:\n" << read_text(h.log()));
+  CHECK(out.status != 0);
+  Value d = h.show(id);
+  CHECK(d["aborted"].as_bool());
+  CHECK_THAT(d["abort_reason"].str(), Catch::Contains("m.1"));
+  CHECK_THAT(d["abort_reason"].str(), Catch::Contains("did not call back"));
+  // The machine was stopped with the deployment (nothing keeps a failed
+  // one running by default): no qemu, no tap, no seed.
+  CHECK(d["state"].str() == "Aborted");
+  CHECK(h.leftovers_text() == "");
+}

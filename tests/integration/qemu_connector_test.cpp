@@ -422,13 +422,15 @@ TEST_CASE("a missing kernel or a qemu that will not start is one sentence and le
   REQUIRE_ROOT();
   TempDir scratch;
   TestVmCloud cloud;
+  // None of these machines boots: their "controller" is never called.
+  const std::string unused = "tcp://" + cloud.controller_address() + ":1";
   auto no_trace = [&](const MachineSpec& spec) {
     CHECK_FALSE(fs::exists(cloud.dir(spec.machine_id).path()));
     CHECK_FALSE(interface_exists(qemu::tap_name(cloud.bridge(), spec.machine_id)));
   };
 
-  MachineSpec missing = cloud.spec("missing", "tcp://10.0.0.1:1",
-                                   Value::object().set("kernel", "busybox/no-such-kernel"));
+  MachineSpec missing =
+      cloud.spec("missing", unused, Value::object().set("kernel", "busybox/no-such-kernel"));
   auto result = cloud.launch_one(missing);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().message() == "cannot launch machine " + missing.machine_id +
@@ -437,7 +439,7 @@ TEST_CASE("a missing kernel or a qemu that will not start is one sentence and le
                                         "built? see images/README.md)");
   no_trace(missing);
 
-  MachineSpec small = cloud.spec("small", "tcp://10.0.0.1:1");
+  MachineSpec small = cloud.spec("small", unused);
   small.resources.memory_mb = 32;
   result = cloud.launch_one(small);
   REQUIRE_FALSE(result.ok());
@@ -450,7 +452,7 @@ TEST_CASE("a missing kernel or a qemu that will not start is one sentence and le
   const std::string garbage = scratch.path() + "/not-a-kernel";
   REQUIRE(fs::write_file_atomic(garbage, std::string(4096, 'x'), 0644).ok());
   MachineSpec broken =
-      cloud.spec("broken", "tcp://10.0.0.1:1",
+      cloud.spec("broken", unused,
                  Value::object().set("kernel", garbage).set("initrd", "busybox/initramfs.cpio"));
   result = cloud.launch_one(broken);
   REQUIRE_FALSE(result.ok());
@@ -464,7 +466,7 @@ TEST_CASE("a missing kernel or a qemu that will not start is one sentence and le
 
   // A "qemu" that exits at once with nothing to say.
   TestVmCloud false_cloud(Value::object().set("qemu", "/bin/false"));
-  MachineSpec silent = false_cloud.spec("silent", "tcp://10.0.0.1:1");
+  MachineSpec silent = false_cloud.spec("silent", unused);
   result = false_cloud.launch_one(silent);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().message() ==
