@@ -21,8 +21,8 @@
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "connectors/common/bridge_network.h"
 #include "connectors/connector.h"
-#include "connectors/local/host_network.h"
 #include "connectors/local/settings.h"
 
 using namespace slipway;
@@ -145,8 +145,8 @@ int run(int rounds) {
   }
   (void)c.reap({});
   auto parsed = local::parse_local_settings("bench", settings);
-  auto tools = local::NetworkTools::find(true);
-  if (parsed.ok() && tools.ok()) (void)local::remove_host_network(*parsed, *tools);
+  auto tools = NetworkTools::find(true, "local");
+  if (parsed.ok() && tools.ok()) (void)remove_bridge_network(*parsed, *tools);
   (void)fs::remove_tree(data);
   return status;
 }

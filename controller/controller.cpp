@@ -6,6 +6,7 @@
 
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 
 #include "common/fs.h"
 #include "common/log.h"
@@ -190,12 +191,31 @@ std::string Controller::find_agent_binary() const {
   return "/usr/sbin/slipway-agent";
 }
 
+std::string Controller::find_images_dir() const {
+  if (!config_.images_dir.empty()) return config_.images_dir;
+  std::vector<std::string> candidates = {config_.data_dir + "/images"};
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    // The build tree: build/controller/slipwayd, images in build/images.
+    candidates.push_back(fs::dirname(fs::dirname(self)) + "/images");
+  }
+  candidates.push_back(SLIPWAY_DATA_DIR "/images");
+  for (const auto& candidate : candidates) {
+    char resolved[PATH_MAX];
+    if (::realpath(candidate.c_str(), resolved) != nullptr &&
+        fs::exists(std::string(resolved) + "/."))
+      return resolved;
+  }
+  return config_.data_dir + "/images";
+}
+
 connectors::ConnectorEnvironment Controller::connector_environment() const {
   connectors::ConnectorEnvironment environment;
   environment.state_dir = config_.data_dir + "/clouds";
   environment.agent_path = find_agent_binary();
-  environment.images_dir =
-      config_.images_dir.empty() ? config_.data_dir + "/images" : config_.images_dir;
+  environment.images_dir = find_images_dir();
   environment.agent_port = endpoint_->port();
   return environment;
 }

@@ -1,27 +1,24 @@
 #include "connectors/local/local_connector.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <optional>
 
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/thread_annotations.h"
-#include "connectors/local/host_network.h"
+#include "connectors/common/address_pool.h"
+#include "connectors/common/bridge_network.h"
+#include "connectors/common/machines.h"
+#include "connectors/common/parallel.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
 #include "connectors/local/machine_process.h"
 #include "connectors/local/machine_root.h"
-#include "connectors/local/parallel.h"
 #include "connectors/local/settings.h"
 
 namespace slipway::connectors::local {
@@ -30,50 +27,6 @@ namespace {
 constexpr size_t kMaxParallel = 16;
 constexpr std::chrono::seconds kStopTimeout{10};
 constexpr size_t kConsoleLogTail = 1 << 20;
-
-bool valid_hostname(const std::string& name) {
-  if (name.empty() || name.size() > 63 || name.front() == '-' || name.back() == '-') return false;
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-Result<std::string> hostname_for(const MachineSpec& spec) {
-  if (!spec.hostname.empty()) {
-    if (valid_hostname(spec.hostname)) return spec.hostname;
-    return Error(Code::kInvalidArgument, "\"" + spec.hostname + "\" is not a valid host name");
-  }
-  std::string name;
-  for (char c : spec.machine_id.substr(0, 63)) {
-    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  }
-  while (!name.empty() && name.back() == '-') name.pop_back();
-  while (!name.empty() && name.front() == '-') name.erase(0, 1);
-  return name.empty() ? std::string("machine") : name;
-}
-
-// The last `max_size` bytes of a file; "" when it does not exist yet.
-Result<std::string> read_tail(const std::string& path, size_t max_size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::string();
-    return Error(Code::kIo, "cannot read " + path + ": " + std::strerror(errno));
-  }
-  struct stat st {};
-  std::string out;
-  if (::fstat(fd, &st) == 0) {
-    off_t from =
-        st.st_size > static_cast<off_t>(max_size) ? st.st_size - static_cast<off_t>(max_size) : 0;
-    out.resize(static_cast<size_t>(st.st_size - from));
-    ssize_t n = ::pread(fd, out.data(), out.size(), from);
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  }
-  ::close(fd);
-  return out;
-}
 
 long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -88,13 +41,16 @@ struct Runtime {
   std::vector<std::string> hidden;  // host paths machines must not see
 };
 
-// Thread-safe: the lock guards the prepared state and the address pool; each
-// machine's own work runs unlocked, and distinct machines never share files,
-// interfaces or namespaces.
+// Thread-safe: the lock guards the prepared state, the address pool has its
+// own; each machine's own work runs unlocked, and distinct machines never
+// share files, interfaces or namespaces.
 class LocalConnector final : public Connector {
  public:
   LocalConnector(std::string cloud, LocalSettings settings, ConnectorEnvironment environment)
-      : cloud_(std::move(cloud)), settings_(std::move(settings)), env_(std::move(environment)) {}
+      : cloud_(std::move(cloud)),
+        settings_(std::move(settings)),
+        env_(std::move(environment)),
+        addresses_(settings_.subnet) {}
 
   Status prepare() override;
   std::string controller_address() const override {
@@ -111,9 +67,7 @@ class LocalConnector final : public Connector {
   Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_);
   Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime);
   Status terminate_one(const std::string& machine_id, const Runtime& runtime);
-  Result<uint32_t> reserve_address() LOCKS_EXCLUDED(mutex_);
-  void release_address(uint32_t address) LOCKS_EXCLUDED(mutex_);
-  Status load_addresses() LOCKS_EXCLUDED(mutex_);
+  Status load_addresses();
   // Terminates the machines in parallel; the first error, naming its machine.
   Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
                        std::vector<bool>* done);
@@ -122,10 +76,10 @@ class LocalConnector final : public Connector {
   const LocalSettings settings_;
   const ConnectorEnvironment env_;
 
+  AddressPool addresses_;
+
   mutable std::mutex mutex_;
   std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
-  std::set<uint32_t> used_addresses_ GUARDED_BY(mutex_);
-  uint32_t next_offset_ GUARDED_BY(mutex_) = 0;  // where the next address search starts
 };
 
 Status LocalConnector::prepare() {
@@ -133,7 +87,7 @@ Status LocalConnector::prepare() {
     return Error(Code::kPermissionDenied, "the local cloud needs root: run slipwayd as root");
   }
   Runtime runtime;
-  SLIPWAY_ASSIGN_OR_RETURN(runtime.tools, NetworkTools::find(settings_.nat));
+  SLIPWAY_ASSIGN_OR_RETURN(runtime.tools, NetworkTools::find(settings_.nat, "local"));
   SLIPWAY_ASSIGN_OR_RETURN(runtime.launcher, find_launcher());
   if (env_.state_dir.empty() || env_.state_dir[0] != '/') {
     return Error(Code::kInvalidArgument, "the local cloud needs an absolute state directory");
@@ -152,7 +106,8 @@ Status LocalConnector::prepare() {
   if (data_dir != "/") runtime.hidden.push_back(data_dir);
   runtime.hidden.insert(runtime.hidden.end(), settings_.hide.begin(), settings_.hide.end());
 
-  SLIPWAY_RETURN_IF_ERROR(prepare_host_network(settings_, runtime.tools));
+  SLIPWAY_RETURN_IF_ERROR(prepare_bridge_network(settings_, runtime.tools));
+  SLIPWAY_RETURN_IF_ERROR(ensure_netns_dir(settings_.bridge, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(load_addresses());
   std::lock_guard lock(mutex_);
   runtime_ = std::move(runtime);
@@ -170,37 +125,11 @@ Result<Runtime> LocalConnector::runtime() const {
 // A restarted slipwayd learns which addresses are taken from the records.
 Status LocalConnector::load_addresses() {
   SLIPWAY_ASSIGN_OR_RETURN(auto ids, MachineDir::list(env_.state_dir));
-  std::set<uint32_t> found;
   for (const auto& id : ids) {
     auto record = MachineDir(env_.state_dir, id).read_record();
-    if (record.ok()) found.insert(record->address);
+    if (record.ok()) addresses_.mark_used(record->address);
   }
-  std::lock_guard lock(mutex_);
-  used_addresses_.insert(found.begin(), found.end());
   return ok_status();
-}
-
-// Next fit rather than lowest free: a just-released address rests a while,
-// so connection-tracking entries of the machine that had it can expire.
-Result<uint32_t> LocalConnector::reserve_address() {
-  const uint32_t first = settings_.subnet.first_machine_address();
-  const uint32_t count = settings_.subnet.last_machine_address() - first + 1;
-  std::lock_guard lock(mutex_);
-  for (uint32_t i = 0; i < count; ++i) {
-    const uint32_t candidate = first + (next_offset_ + i) % count;
-    if (used_addresses_.insert(candidate).second) {
-      next_offset_ = (candidate - first + 1) % count;
-      return candidate;
-    }
-  }
-  return Error(Code::kFailedPrecondition, "subnet " + settings_.subnet.to_string() +
-                                              " has no free address left (" +
-                                              std::to_string(count) + " machines)");
-}
-
-void LocalConnector::release_address(uint32_t address) {
-  std::lock_guard lock(mutex_);
-  used_addresses_.erase(address);
 }
 
 std::vector<Result<Machine>> LocalConnector::launch(const std::vector<MachineSpec>& specs) {
@@ -220,18 +149,18 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   const std::string& id = spec.machine_id;
   auto fail = [&](const Error& error) { return error.wrap("cannot launch machine " + id); };
   if (Status s = check_machine_id(id); !s.ok()) return fail(s.error());
-  auto hostname = hostname_for(spec);
+  auto hostname = machine_hostname(spec);
   if (!hostname.ok()) return fail(hostname.error());
   auto lower = resolve_rootfs(spec.reference, env_.images_dir);
   if (!lower.ok()) return fail(lower.error());
   if (::access(env_.agent_path.c_str(), R_OK) != 0) {
     return fail(Error(Code::kFailedPrecondition, "the agent " + env_.agent_path + " is missing"));
   }
-  auto address = reserve_address();
+  auto address = addresses_.reserve();
   if (!address.ok()) return fail(address.error());
   MachineDir dir(env_.state_dir, id);
   if (Status s = dir.create(); !s.ok()) {
-    release_address(*address);
+    addresses_.release(*address);
     return fail(s.error());
   }
 
@@ -248,7 +177,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
     (void)stop_netns_processes(std::string(kNetnsDir) + "/" + record.netns, kStopTimeout);
     (void)remove_machine_network(runtime.tools, record.netns, record.veth);
     (void)dir.remove();
-    release_address(record.address);
+    addresses_.release(record.address);
     return fail(error);
   };
   // The record goes first: it reserves the address across a restart.
@@ -324,7 +253,7 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
   SLIPWAY_RETURN_IF_ERROR(remove_machine_network(runtime.tools, names.netns, names.veth));
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
   if (record.ok()) {
-    release_address(record->address);
+    addresses_.release(record->address);
     LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
   }
   return ok_status();

@@ -9,7 +9,6 @@
 
 #include "common/crypto.h"
 #include "common/fs.h"
-#include "connectors/local/settings.h"
 
 namespace slipway::connectors::local {
 
@@ -48,17 +47,6 @@ Result<MachineRecord> MachineRecord::parse(const std::string& text) {
   return r;
 }
 
-Status check_machine_id(const std::string& machine_id) {
-  bool ok = !machine_id.empty() && machine_id.size() <= 64 && machine_id[0] != '.';
-  for (char c : machine_id) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '.' || c == '-' || c == '_');
-  }
-  if (ok) return ok_status();
-  return Error(Code::kInvalidArgument, "machine id \"" + machine_id +
-                                           "\" must be 1 to 64 letters, digits, '.', '-' or '_'");
-}
-
 std::string netns_prefix(const std::string& bridge) {
   return "slw-" + bridge + ".";
 }
@@ -69,13 +57,6 @@ std::string netns_name(const std::string& bridge, const std::string& machine_id)
 
 std::string veth_name(const std::string& netns) {
   return "slw" + crypto::digest_hex(netns).substr(0, 12);
-}
-
-std::string mac_for(uint32_t address) {
-  char text[18];
-  std::snprintf(text, sizeof text, "02:53:%02x:%02x:%02x:%02x", address >> 24,
-                (address >> 16) & 0xff, (address >> 8) & 0xff, address & 0xff);
-  return text;
 }
 
 Result<std::vector<std::string>> MachineDir::list(const std::string& state_dir) {

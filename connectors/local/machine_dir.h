@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "connectors/common/ipv4.h"
+#include "connectors/common/machines.h"
 
 namespace slipway::connectors::local {
 
@@ -38,17 +40,10 @@ struct MachineRecord {
   static Result<MachineRecord> parse(const std::string& text);
 };
 
-// Machine ids become file and namespace names: 1 to 64 of [A-Za-z0-9._-],
-// not starting with '.'.
-Status check_machine_id(const std::string& machine_id);
-
 // "slw-BRIDGE." : the prefix of every netns of the cloud on `bridge`.
 std::string netns_prefix(const std::string& bridge);
 std::string netns_name(const std::string& bridge, const std::string& machine_id);
 std::string veth_name(const std::string& netns);
-// A fixed MAC for an address (02:53 and its four bytes), so a machine that
-// gets an address back does not meet stale ARP entries.
-std::string mac_for(uint32_t address);
 
 class MachineDir {
  public:

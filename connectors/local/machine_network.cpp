@@ -3,14 +3,33 @@
 #include <net/if.h>
 
 #include "common/fs.h"
-#include "connectors/local/command.h"
+#include "connectors/common/command.h"
 
 namespace slipway::connectors::local {
 namespace {
 
 constexpr std::chrono::seconds kIpTimeout{30};
 
+bool netns_dir_mounted() {
+  auto mounts = fs::read_file("/proc/self/mountinfo", 16 << 20);
+  return mounts.ok() && mounts->find(std::string(" ") + kNetnsDir + " ") != std::string::npos;
+}
+
 }  // namespace
+
+// `ip netns add` turns /run/netns into a shared mount point the first time.
+Status ensure_netns_dir(const std::string& bridge, const NetworkTools& tools) {
+  if (netns_dir_mounted()) return ok_status();
+  // -force: a probe left by a crash must not stop the next start.
+  std::string probe = "slw-" + bridge;  // no '.': never a machine's name
+  Status made = run_checked({tools.ip, "-force", "-batch", "-"},
+                            "netns add " + probe + "\nnetns del " + probe + "\n", kIpTimeout,
+                            "cannot create network namespaces");
+  if (!made.ok() && (!netns_dir_mounted() || fs::exists(std::string(kNetnsDir) + "/" + probe))) {
+    return made;
+  }
+  return ok_status();
+}
 
 Status add_machine_network(const NetworkTools& tools, const std::string& bridge,
                            const MachineRecord& record) {

@@ -11,13 +11,18 @@
 #include <vector>
 
 #include "common/status.h"
-#include "connectors/local/host_network.h"
+#include "connectors/common/bridge_network.h"
 #include "connectors/local/machine_dir.h"
 
 namespace slipway::connectors::local {
 
 // Where `ip netns` keeps its namespaces; setns() opens them here.
 inline constexpr const char* kNetnsDir = "/run/netns";
+
+// Makes sure /run/netns is the shared mount point `ip netns` wants, once,
+// before parallel launches could race to make it, and so proves network
+// namespaces work before any machine needs one.
+Status ensure_netns_dir(const std::string& bridge, const NetworkTools& tools);
 
 // Creates the machine's netns and veth pair and puts the host end on the
 // bridge. On failure removes what it made.

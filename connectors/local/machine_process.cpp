@@ -13,7 +13,7 @@
 
 #include "common/fs.h"
 #include "common/version.h"
-#include "connectors/local/command.h"
+#include "connectors/common/command.h"
 #include "connectors/local/launch_protocol.h"
 
 namespace slipway::connectors::local {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/fs.h"
+#include "connectors/common/bridge_network.h"
 
 namespace slipway::connectors::local {
 namespace {
@@ -126,17 +127,6 @@ Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
       done += w;
     }
   }
-}
-
-// The host's resolvers. A host running a local stub (127.0.0.53) has its
-// upstream servers in systemd-resolved's own file; the stub is not reachable
-// from a machine's network namespace.
-std::string host_resolv_conf() {
-  auto text = fs::read_file("/etc/resolv.conf", 64 * 1024);
-  if (text.ok() && text->find("nameserver 127.") == std::string::npos) return *text;
-  auto upstream = fs::read_file("/run/systemd/resolve/resolv.conf", 64 * 1024);
-  if (upstream.ok()) return *upstream;
-  return text.ok() ? *text : "";
 }
 
 bool debian_like(const std::string& lower, const std::string& platform) {

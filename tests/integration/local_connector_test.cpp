@@ -23,9 +23,9 @@
 #include "common/context.h"
 #include "common/crypto.h"
 #include "common/fs.h"
+#include "connectors/common/bridge_network.h"
+#include "connectors/common/command.h"
 #include "connectors/connector.h"
-#include "connectors/local/command.h"
-#include "connectors/local/host_network.h"
 #include "connectors/local/launch_protocol.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
@@ -67,7 +67,7 @@ std::string working_dir() {
 }
 
 std::string program(const std::string& name) {
-  auto path = local::find_program(name);
+  auto path = find_program(name);
   REQUIRE(path.ok());
   return *path;
 }
@@ -152,8 +152,8 @@ class TestCloud {
       CHECK(reaped.ok());
     }
     auto settings = local::parse_local_settings("test", settings_);
-    auto tools = local::NetworkTools::find(true);
-    if (settings.ok() && tools.ok()) CHECK(local::remove_host_network(*settings, *tools).ok());
+    auto tools = NetworkTools::find(true, "local");
+    if (settings.ok() && tools.ok()) CHECK(remove_bridge_network(*settings, *tools).ok());
     CHECK(local::list_machine_netns(bridge_).empty());
   }
 
@@ -552,7 +552,7 @@ TEST_CASE("a local machine whose agent cannot start fails cleanly", "[integratio
 
 TEST_CASE("a local machine on a directory rootfs sees only that rootfs", "[integration][local]") {
   REQUIRE_ROOT();
-  auto busybox = local::find_program("busybox");
+  auto busybox = find_program("busybox");
   if (!busybox.ok() || !statically_linked(*busybox)) {
     WARN("no static busybox to build a rootfs from: this case is skipped");
     return;

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <climits>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -22,17 +24,20 @@ int unique_number() {
 }
 
 std::string config_for(const std::string& bridge, const std::string& subnet,
-                       const std::string& extra) {
-  return "heartbeat-interval: 500ms\n"
-         "heartbeat-timeout: 5s\n"
-         "provisioning-timeout: 60s\n"
+                       const std::string& qemu_cloud, const std::string& extra) {
+  // A test may set its own provisioning timeout; keys appear once.
+  const bool own_timeout = extra.find("provisioning-timeout:") != std::string::npos;
+  return std::string(
+             "heartbeat-interval: 500ms\n"
+             "heartbeat-timeout: 5s\n") +
+         (own_timeout ? "" : "provisioning-timeout: 60s\n") +
          "default-cloud: local\n"
          "clouds:\n"
          "  local: {bridge: " +
          bridge + ", subnet: " + subnet +
          "}\n"
          "  process: {}\n" +
-         extra;
+         qemu_cloud + extra;
 }
 
 }  // namespace
@@ -45,11 +50,22 @@ std::string source_dir() {
   return SLIPWAY_SOURCE_DIR;
 }
 
-DeployHarness::DeployHarness(const std::string& extra_config) : Harness("", "tcp://0.0.0.0:*") {
+DeployHarness::DeployHarness(const std::string& extra_config, QemuCloud qemu)
+    : Harness("", "tcp://0.0.0.0:*") {
   int n = unique_number();
   bridge_ = "slwe" + std::to_string(n);
   subnet_prefix_ = "10." + std::to_string(200 + n / 256) + "." + std::to_string(n % 256) + ".";
-  std::string config = config_for(bridge_, subnet_prefix_ + "0/24", extra_config);
+  std::string qemu_cloud;
+  if (qemu == QemuCloud::kYes) {
+    // 10.250.0.0 to 10.254.255.0: clear of the local clouds' 10.200-10.249.
+    int m = n % 1280;
+    qemu_bridge_ = "slwq" + std::to_string(n);
+    qemu_subnet_prefix_ =
+        "10." + std::to_string(250 + m / 256) + "." + std::to_string(m % 256) + ".";
+    qemu_cloud =
+        "  qemu: {bridge: " + qemu_bridge_ + ", subnet: " + qemu_subnet_prefix_ + "0/24}\n";
+  }
+  std::string config = config_for(bridge_, subnet_prefix_ + "0/24", qemu_cloud, extra_config);
   REQUIRE(fs::write_file_atomic(dir() + "/slipway.yaml", config, 0644).ok());
   set_config(dir() + "/slipway.yaml");
 }
@@ -57,10 +73,24 @@ DeployHarness::DeployHarness(const std::string& extra_config) : Harness("", "tcp
 DeployHarness::~DeployHarness() {
   terminate();
   if (!can_run_machines()) return;
+  // Machines a failed test left: local ones die with their namespaces' last
+  // process; qemu ones are processes of their own, with persistent taps.
+  for (const auto& pid : processes_of_test()) {
+    if (read_text("/proc/" + pid + "/comm").rfind("qemu", 0) == 0) ::kill(std::stoi(pid), SIGKILL);
+  }
+  if (!qemu_bridge_.empty()) {
+    auto taps = fs::list_dir("/sys/class/net/" + qemu_bridge_ + "/brif");
+    for (const auto& tap : taps.ok() ? *taps : std::vector<std::string>{}) {
+      run({"/sbin/ip", "link", "del", tap});
+    }
+  }
   // The local cloud keeps its bridge and NAT table for the next start; a
   // test's are its own to remove.
-  run({"/usr/sbin/nft", "delete", "table", "ip", "slipway-" + bridge_});
-  run({"/sbin/ip", "link", "del", bridge_});
+  for (const auto& bridge : {bridge_, qemu_bridge_}) {
+    if (bridge.empty()) continue;
+    run({"/usr/sbin/nft", "delete", "table", "ip", "slipway-" + bridge});
+    run({"/sbin/ip", "link", "del", bridge});
+  }
 }
 
 void DeployHarness::push(const std::string& yaml) {
@@ -110,9 +140,12 @@ std::string DeployHarness::terminate_and_wait(const std::string& id) {
 
 std::vector<std::string> DeployHarness::leftovers() {
   std::vector<std::string> found;
-  // Network devices on our bridge, and network namespaces the controller made.
-  Output links = run({"/sbin/ip", "-o", "link", "show", "master", bridge_});
-  if (!links.out.empty()) found.push_back("devices still on " + bridge_ + ": " + links.out);
+  // Network devices on our bridges, and network namespaces the controller made.
+  for (const auto& bridge : {bridge_, qemu_bridge_}) {
+    if (bridge.empty()) continue;
+    Output links = run({"/sbin/ip", "-o", "link", "show", "master", bridge});
+    if (!links.out.empty()) found.push_back("devices still on " + bridge + ": " + links.out);
+  }
   // Network namespaces of this cloud's machines ("slw-BRIDGE.MACHINE").
   Output netns = run({"/sbin/ip", "netns", "list"});
   size_t at = 0;
@@ -125,8 +158,17 @@ std::vector<std::string> DeployHarness::leftovers() {
   for (std::string line; std::getline(mounts, line);) {
     if (line.find(dir()) != std::string::npos) found.push_back("mount: " + line);
   }
-  // Processes still running from the data directory (launchers, agents of
-  // process machines), or in the network namespace of a machine.
+  for (const auto& pid : processes_of_test()) {
+    found.push_back("process " + pid + ": " + read_text("/proc/" + pid + "/cmdline"));
+  }
+  return found;
+}
+
+std::vector<std::string> DeployHarness::processes_of_test() {
+  // Launchers and agents of process machines name the data directory on
+  // their command line; qemu runs in its machine's directory there.
+  std::vector<std::string> found;
+  const std::string data = dir() + "/data";
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
       std::string pid = e->d_name;
@@ -134,9 +176,13 @@ std::vector<std::string> DeployHarness::leftovers() {
           std::to_string(::getpid()) == pid || std::to_string(controller_pid()) == pid) {
         continue;
       }
-      std::string cmdline = read_text("/proc/" + pid + "/cmdline");
-      if (cmdline.find(dir() + "/data") != std::string::npos)
-        found.push_back("process " + pid + ": " + cmdline);
+      char cwd[PATH_MAX];
+      ssize_t n = ::readlink(("/proc/" + pid + "/cwd").c_str(), cwd, sizeof cwd - 1);
+      std::string in = n > 0 ? std::string(cwd, static_cast<size_t>(n)) : "";
+      if (read_text("/proc/" + pid + "/cmdline").find(data) != std::string::npos ||
+          in.rfind(data + "/", 0) == 0) {
+        found.push_back(pid);
+      }
     }
     ::closedir(proc);
   }

@@ -1,7 +1,8 @@
 // A Harness for end-to-end deployments: the real controller with a `local`
 // cloud on a bridge and subnet of its own (so tests never meet a running
-// slipwayd or each other), a `process` cloud, short heartbeats, and helpers
-// to push modules, deploy and read what the machines did.
+// slipwayd or each other), a `process` cloud, on request a `qemu` cloud on
+// another bridge and subnet of its own, short heartbeats, and helpers to push
+// modules, deploy and read what the machines did.
 #pragma once
 
 #include <set>
@@ -12,10 +13,15 @@
 
 namespace slipway::test {
 
+// Whether the controller also gets a `qemu` cloud (virtual machines booting
+// the images built under images/).
+enum class QemuCloud { kNo, kYes };
+
 class DeployHarness : public Harness {
  public:
-  explicit DeployHarness(const std::string& extra_config = "");
-  // Stops the controller, then removes the test's bridge and NAT table.
+  explicit DeployHarness(const std::string& extra_config = "", QemuCloud qemu = QemuCloud::kNo);
+  // Stops the controller, then removes the test's bridges and NAT tables,
+  // and any qemu machine a failed test left running.
   ~DeployHarness();
 
   // Writes `yaml` to a file and pushes it; fails the test on error.
@@ -31,17 +37,26 @@ class DeployHarness : public Harness {
   std::string terminate_and_wait(const std::string& id);
 
   // What a deployment may leave on this host: network namespaces, veths,
-  // mounts and processes of its machines. Empty when clean.
+  // taps, mounts and processes (qemu included) of its machines. Empty when clean.
   std::vector<std::string> leftovers();
   // leftovers(), joined for a test message.
   std::string leftovers_text();
 
   const std::string& bridge() const { return bridge_; }
   const std::string& subnet_prefix() const { return subnet_prefix_; }
+  // The qemu cloud's ("" without one).
+  const std::string& qemu_bridge() const { return qemu_bridge_; }
+  const std::string& qemu_subnet_prefix() const { return qemu_subnet_prefix_; }
 
  private:
+  // Processes whose working directory or command line is in the test's
+  // data directory: launchers, agents of process machines, qemu.
+  std::vector<std::string> processes_of_test();
+
   std::string bridge_;
   std::string subnet_prefix_;  // "10.215.37."
+  std::string qemu_bridge_;
+  std::string qemu_subnet_prefix_;  // "10.251.12."
   int files_ = 0;
 };
 
@@ -50,12 +65,12 @@ bool can_run_machines();
 
 // Ends a test that needs machines on the local cloud when not root (CI runs
 // as root; a developer's plain `ctest` still passes the rest).
-#define SKIP_WITHOUT_ROOT()                               \
-  do {                                                    \
-    if (!::slipway::test::can_run_machines()) {           \
-      WARN("skipped: the local cloud needs root");        \
-      return;                                             \
-    }                                                     \
+#define SKIP_WITHOUT_ROOT()                        \
+  do {                                             \
+    if (!::slipway::test::can_run_machines()) {    \
+      WARN("skipped: the local cloud needs root"); \
+      return;                                      \
+    }                                              \
   } while (false)
 
 // The source tree (for examples/).

@@ -7,6 +7,7 @@
 #include "connectors/local/settings.h"
 
 using namespace slipway;
+using namespace slipway::connectors;
 using namespace slipway::connectors::local;
 
 TEST_CASE("local subnets give the bridge .1 and machines the rest but broadcast", "[unit][local]") {

@@ -1,19 +1,41 @@
-#include "connectors/local/host_network.h"
+#include "connectors/common/bridge_network.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include "common/fs.h"
-#include "connectors/local/command.h"
-#include "connectors/local/machine_dir.h"
-#include "connectors/local/machine_network.h"
+#include <sstream>
 
-namespace slipway::connectors::local {
+#include "common/fs.h"
+#include "connectors/common/command.h"
+
+namespace slipway::connectors {
 namespace {
 
 constexpr std::chrono::seconds kToolTimeout{30};
+constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+
+bool valid_bridge_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxInterfaceName) return false;
+  // No '.': the local cloud names machines' network namespaces
+  // "slw-BRIDGE.MACHINE", so a dot-free bridge name keeps one cloud's prefix
+  // from matching another's.
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<bool> parse_bool(const Value& value) {
+  if (value.is_bool()) return value.as_bool();
+  const std::string& t = value.str();
+  if (t == "true" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "no" || t == "off") return false;
+  return Error(Code::kInvalidArgument, "");
+}
 
 bool interface_exists(const std::string& name) {
   return ::if_nametoindex(name.c_str()) != 0;
@@ -21,7 +43,7 @@ bool interface_exists(const std::string& name) {
 
 // Another interface with an address in our subnet would make the host route
 // the machines' traffic (or the other interface's) the wrong way.
-Status check_subnet_free(const LocalSettings& settings) {
+Status check_subnet_free(const BridgeNetwork& settings) {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return ok_status();  // nothing to compare against
   Status status;
@@ -40,7 +62,7 @@ Status check_subnet_free(const LocalSettings& settings) {
   return status;
 }
 
-Status prepare_bridge(const LocalSettings& settings, const NetworkTools& tools) {
+Status prepare_bridge(const BridgeNetwork& settings, const NetworkTools& tools) {
   const std::string& br = settings.bridge;
   const std::string address =
       format_ipv4(settings.subnet.bridge_address()) + "/" + std::to_string(settings.subnet.prefix);
@@ -69,7 +91,7 @@ Status enable_forwarding() {
 
 // Creating the table first makes the delete valid whether or not it existed,
 // so the whole file is one atomic replace.
-std::string nft_script(const LocalSettings& settings) {
+std::string nft_script(const BridgeNetwork& settings) {
   const std::string table = nft_table_name(settings.bridge);
   const std::string subnet = settings.subnet.to_string();
   const std::string br = "\"" + settings.bridge + "\"";
@@ -95,34 +117,41 @@ std::string nft_script(const LocalSettings& settings) {
          "}\n";
 }
 
-bool netns_dir_mounted() {
-  auto mounts = fs::read_file("/proc/self/mountinfo", 16 << 20);
-  return mounts.ok() && mounts->find(std::string(" ") + kNetnsDir + " ") != std::string::npos;
-}
-
-// `ip netns add` turns /run/netns into a shared mount point the first time.
-// Doing it once here keeps parallel launches from racing to do it, and
-// proves network namespaces work before any machine needs one.
-Status ensure_netns_dir(const LocalSettings& settings, const NetworkTools& tools) {
-  if (netns_dir_mounted()) return ok_status();
-  // -force: a probe left by a crash must not stop the next start.
-  std::string probe = "slw-" + settings.bridge;  // no '.': never a machine's name
-  Status made = run_checked({tools.ip, "-force", "-batch", "-"},
-                            "netns add " + probe + "\nnetns del " + probe + "\n", kToolTimeout,
-                            "cannot create network namespaces");
-  if (!made.ok() && (!netns_dir_mounted() || fs::exists(std::string(kNetnsDir) + "/" + probe))) {
-    return made;
-  }
-  return ok_status();
-}
-
 }  // namespace
 
-Result<NetworkTools> NetworkTools::find(bool need_nft) {
+Result<bool> parse_bridge_setting(const std::string& where, const std::string& key,
+                                  const Value& value, BridgeNetwork* network) {
+  if (key == "bridge") {
+    if (!valid_bridge_name(value.str())) {
+      return Error(Code::kInvalidArgument,
+                   where + "bridge must be 1 to 15 letters, digits, '-' or '_', not \"" +
+                       (value.is_string() ? value.str() : value.to_json()) + "\"");
+    }
+    network->bridge = value.str();
+  } else if (key == "subnet") {
+    if (!value.is_string()) {
+      return Error(Code::kInvalidArgument, where + "subnet must be a string like 10.213.0.0/24");
+    }
+    auto subnet = Ipv4Subnet::parse(value.str());
+    if (!subnet.ok()) return subnet.error().wrap(where.substr(0, where.size() - 2));
+    network->subnet = *subnet;
+  } else if (key == "nat") {
+    auto nat = parse_bool(value);
+    if (!nat.ok()) return Error(Code::kInvalidArgument, where + "nat must be true or false");
+    network->nat = *nat;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Result<NetworkTools> NetworkTools::find(bool need_nft, const std::string& cloud_type) {
   NetworkTools tools;
   auto ip = find_program("ip");
-  if (!ip.ok())
-    return Error(Code::kFailedPrecondition, "the local cloud needs the ip command (iproute2)");
+  if (!ip.ok()) {
+    return Error(Code::kFailedPrecondition,
+                 "the " + cloud_type + " cloud needs the ip command (iproute2)");
+  }
   tools.ip = *ip;
   auto nft = find_program("nft");
   if (nft.ok()) {
@@ -130,7 +159,8 @@ Result<NetworkTools> NetworkTools::find(bool need_nft) {
   } else if (need_nft) {
     return Error(
         Code::kFailedPrecondition,
-        "the local cloud needs the nft command (nftables) for nat: install it or set nat: false");
+        "the " + cloud_type +
+            " cloud needs the nft command (nftables) for nat: install it or set nat: false");
   }
   return tools;
 }
@@ -139,7 +169,7 @@ std::string nft_table_name(const std::string& bridge) {
   return "slipway-" + bridge;
 }
 
-Status prepare_host_network(const LocalSettings& settings, const NetworkTools& tools) {
+Status prepare_bridge_network(const BridgeNetwork& settings, const NetworkTools& tools) {
   SLIPWAY_RETURN_IF_ERROR(check_subnet_free(settings));
   SLIPWAY_RETURN_IF_ERROR(prepare_bridge(settings, tools));
   SLIPWAY_RETURN_IF_ERROR(enable_forwarding());
@@ -147,10 +177,10 @@ Status prepare_host_network(const LocalSettings& settings, const NetworkTools& t
     SLIPWAY_RETURN_IF_ERROR(run_checked({tools.nft, "-f", "-"}, nft_script(settings), kToolTimeout,
                                         "cannot install the nftables table"));
   }
-  return ensure_netns_dir(settings, tools);
+  return ok_status();
 }
 
-Status remove_host_network(const LocalSettings& settings, const NetworkTools& tools) {
+Status remove_bridge_network(const BridgeNetwork& settings, const NetworkTools& tools) {
   if (!tools.nft.empty()) {
     const std::string table = nft_table_name(settings.bridge);
     SLIPWAY_RETURN_IF_ERROR(run_checked({tools.nft, "-f", "-"},
@@ -162,4 +192,25 @@ Status remove_host_network(const LocalSettings& settings, const NetworkTools& to
                      "cannot remove bridge " + settings.bridge);
 }
 
-}  // namespace slipway::connectors::local
+std::string host_resolv_conf() {
+  auto text = fs::read_file("/etc/resolv.conf", 64 * 1024);
+  if (text.ok() && text->find("nameserver 127.") == std::string::npos) return *text;
+  auto upstream = fs::read_file("/run/systemd/resolve/resolv.conf", 64 * 1024);
+  if (upstream.ok()) return *upstream;
+  return text.ok() ? *text : "";
+}
+
+std::vector<std::string> host_ipv4_nameservers() {
+  std::vector<std::string> servers;
+  std::istringstream lines(host_resolv_conf());
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string keyword, server;
+    if (!(words >> keyword >> server) || keyword != "nameserver") continue;
+    auto address = parse_ipv4(server);
+    if (address.ok() && (*address >> 24) != 127) servers.push_back(server);
+  }
+  return servers;
+}
+
+}  // namespace slipway::connectors

@@ -1,4 +1,4 @@
-#include "connectors/local/command.h"
+#include "connectors/common/command.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <optional>
 
-namespace slipway::connectors::local {
+namespace slipway::connectors {
 namespace {
 
 constexpr size_t kMaxOutput = 1 << 20;
@@ -203,4 +203,4 @@ Result<std::string> find_program(const std::string& name) {
   return Error(Code::kNotFound, "the program " + name + " is not installed");
 }
 
-}  // namespace slipway::connectors::local
+}  // namespace slipway::connectors

@@ -1,5 +1,5 @@
 // Runs the items of a batch on a few threads: launching or terminating a
-// machine is mostly waiting for ip, the launcher and the kernel, so a batch
+// machine is mostly waiting for helpers, qemu and the kernel, so a batch
 // of twenty should not take twenty times one.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace slipway::connectors::local {
+namespace slipway::connectors {
 
 // Calls fn(i) for every i in [0, n), on at most `max_threads` threads, and
 // returns when all calls have. fn must be safe to call concurrently.
@@ -31,4 +31,4 @@ inline void parallel_for(size_t n, size_t max_threads, const std::function<void(
   for (auto& thread : pool) thread.join();
 }
 
-}  // namespace slipway::connectors::local
+}  // namespace slipway::connectors

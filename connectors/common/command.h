@@ -1,9 +1,10 @@
-// Running helper programs (ip, nft, the machine launcher) from slipwayd.
+// Running helper programs (ip, nft, genisoimage, the local machine launcher)
+// from slipwayd, for any connector.
 //
 // slipwayd is multi-threaded, so children are started with posix_spawn (no
 // code of ours runs between fork and exec), with every descriptor of ours
 // close-on-exec, a clean signal mask and a minimal environment: nothing of
-// slipwayd leaks into a helper, nor through the launcher into a machine.
+// slipwayd leaks into a helper, nor through a helper into a machine.
 //
 // Thread-safe: any number of threads may run commands at once.
 #pragma once
@@ -14,7 +15,7 @@
 
 #include "common/status.h"
 
-namespace slipway::connectors::local {
+namespace slipway::connectors {
 
 struct CommandResult {
   int status = -1;     // exit code, or 128 + signal
@@ -35,4 +36,4 @@ Status run_checked(const std::vector<std::string>& argv, const std::string& inpu
 // directories (slipwayd may run with a PATH that lacks /usr/sbin).
 Result<std::string> find_program(const std::string& name);
 
-}  // namespace slipway::connectors::local
+}  // namespace slipway::connectors

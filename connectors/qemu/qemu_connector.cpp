@@ -1,0 +1,406 @@
+#include "connectors/qemu/qemu_connector.h"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/thread_annotations.h"
+#include "connectors/common/address_pool.h"
+#include "connectors/common/bridge_network.h"
+#include "connectors/common/command.h"
+#include "connectors/common/machines.h"
+#include "connectors/common/parallel.h"
+#include "connectors/qemu/boot_media.h"
+#include "connectors/qemu/kvm_probe.h"
+#include "connectors/qemu/qemu_process.h"
+#include "connectors/qemu/settings.h"
+#include "connectors/qemu/vm_dir.h"
+
+namespace slipway::connectors::qemu {
+namespace {
+
+constexpr size_t kMaxParallel = 16;
+constexpr std::chrono::seconds kStartTimeout{30};
+constexpr std::chrono::seconds kQuitGrace{2};
+constexpr std::chrono::seconds kStopTimeout{10};
+constexpr std::chrono::seconds kIpTimeout{30};
+constexpr size_t kConsoleLogTail = 1 << 20;
+
+long elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - since)
+                               .count());
+}
+
+bool interface_exists(const std::string& name) {
+  return ::if_nametoindex(name.c_str()) != 0;
+}
+
+// What prepare() finds once; copied out under the lock by each operation.
+struct Runtime {
+  NetworkTools tools;
+  std::string qemu;
+  std::string genisoimage;
+  std::string qemu_img;  // "" when missing: only images with a disk need it
+  AccelChoice accel;
+  int64_t host_cpus = 1;
+  std::vector<std::string> dns;
+};
+
+// Thread-safe: the lock guards the prepared state, the address pool has its
+// own; each machine's own work runs unlocked, and distinct machines never
+// share files, taps or processes.
+class QemuConnector final : public Connector {
+ public:
+  QemuConnector(std::string cloud, QemuSettings settings, ConnectorEnvironment environment)
+      : cloud_(std::move(cloud)),
+        settings_(std::move(settings)),
+        env_(std::move(environment)),
+        addresses_(settings_.subnet) {}
+
+  Status prepare() override;
+  std::string controller_address() const override {
+    return format_ipv4(settings_.subnet.bridge_address());
+  }
+  Capabilities capabilities() const override { return Capabilities{false, true}; }
+  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override;
+  Status terminate(const std::vector<std::string>& machine_ids) override;
+  std::vector<Machine> describe(const std::vector<std::string>& machine_ids) override;
+  Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
+  Result<std::string> console_log(const std::string& machine_id) override;
+
+ private:
+  Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_);
+  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime);
+  Result<int64_t> memory_for(const MachineSpec& spec) const;
+  Status add_tap(const Runtime& runtime, const std::string& tap) const;
+  Status remove_tap(const Runtime& runtime, const std::string& tap) const;
+  Status terminate_one(const std::string& machine_id, const Runtime& runtime);
+  // Terminates the machines in parallel; the first error, naming its machine.
+  Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
+                       std::vector<bool>* done);
+  Status load_addresses();
+
+  const std::string cloud_;
+  const QemuSettings settings_;
+  const ConnectorEnvironment env_;
+  AddressPool addresses_;
+
+  mutable std::mutex mutex_;
+  std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
+};
+
+Status QemuConnector::prepare() {
+  if (::geteuid() != 0) {
+    return Error(Code::kPermissionDenied,
+                 "the qemu cloud needs root (taps, a bridge, NAT): run slipwayd as root");
+  }
+  if (env_.state_dir.empty() || env_.state_dir[0] != '/') {
+    return Error(Code::kInvalidArgument, "the qemu cloud needs an absolute state directory");
+  }
+  Runtime runtime;
+  if (!settings_.qemu.empty()) {
+    if (::access(settings_.qemu.c_str(), X_OK) != 0) {
+      return Error(Code::kFailedPrecondition,
+                   "cloud " + cloud_ + ": qemu " + settings_.qemu + " is not an executable");
+    }
+    runtime.qemu = settings_.qemu;
+  } else {
+    auto qemu = find_program("qemu-system-x86_64");
+    if (!qemu.ok()) {
+      return Error(Code::kFailedPrecondition,
+                   "the qemu cloud needs qemu-system-x86_64: install the package qemu-system-x86");
+    }
+    runtime.qemu = *qemu;
+  }
+  auto genisoimage = find_program("genisoimage");
+  if (!genisoimage.ok()) {
+    return Error(Code::kFailedPrecondition,
+                 "the qemu cloud needs genisoimage for the machines' seeds: install the package "
+                 "genisoimage");
+  }
+  runtime.genisoimage = *genisoimage;
+  auto qemu_img = find_program("qemu-img");
+  if (qemu_img.ok()) runtime.qemu_img = *qemu_img;
+  if (!fs::exists("/dev/net/tun")) {
+    return Error(Code::kFailedPrecondition,
+                 "the qemu cloud needs /dev/net/tun for the machines' taps (modprobe tun)");
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(runtime.tools, NetworkTools::find(settings_.nat, "qemu"));
+  SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(VmDir::machines_root(env_.state_dir), 0700));
+  SLIPWAY_RETURN_IF_ERROR(prepare_bridge_network(settings_, runtime.tools));
+  SLIPWAY_RETURN_IF_ERROR(load_addresses());
+  auto accel = choose_accel(settings_.accel);
+  if (!accel.ok()) return accel.error().wrap("cloud " + cloud_);
+  runtime.accel = *accel;
+  runtime.host_cpus = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  runtime.dns = host_ipv4_nameservers();
+  LOG_INFO("cloud %s: bridge %s on %s ready; machines run under %s (%s)", cloud_.c_str(),
+           settings_.bridge.c_str(), settings_.subnet.to_string().c_str(),
+           runtime.accel.kvm ? "KVM" : "TCG", runtime.accel.reason.c_str());
+  std::lock_guard lock(mutex_);
+  runtime_ = std::move(runtime);
+  return ok_status();
+}
+
+Result<Runtime> QemuConnector::runtime() const {
+  std::lock_guard lock(mutex_);
+  if (!runtime_) return Error(Code::kFailedPrecondition, "cloud " + cloud_ + " is not prepared");
+  return *runtime_;
+}
+
+// A restarted slipwayd learns which addresses are taken from the records.
+Status QemuConnector::load_addresses() {
+  SLIPWAY_ASSIGN_OR_RETURN(auto ids, VmDir::list(env_.state_dir));
+  for (const auto& id : ids) {
+    auto record = VmDir(env_.state_dir, id).read_record();
+    if (record.ok()) addresses_.mark_used(record->address);
+  }
+  return ok_status();
+}
+
+// What the cloud's setting says, else what the image's resources ask.
+Result<int64_t> QemuConnector::memory_for(const MachineSpec& spec) const {
+  const int64_t mb = settings_.memory_mb > 0 ? settings_.memory_mb : spec.resources.memory_mb;
+  if (mb < kMinMemoryMb) {
+    return Error(Code::kInvalidArgument, "its image asks for " + std::to_string(mb) +
+                                             " MiB of memory, and a qemu machine needs at least " +
+                                             std::to_string(kMinMemoryMb));
+  }
+  return mb;
+}
+
+Status QemuConnector::add_tap(const Runtime& runtime, const std::string& tap) const {
+  // Persistent until deleted: it outlives a qemu that dies, and terminate
+  // and reap delete it.
+  Status status = run_checked(
+      {runtime.tools.ip, "-batch", "-"},
+      "tuntap add " + tap + " mode tap\nlink set " + tap + " master " + settings_.bridge + " up\n",
+      kIpTimeout, "cannot make the tap " + tap);
+  if (!status.ok()) (void)remove_tap(runtime, tap);
+  return status;
+}
+
+Status QemuConnector::remove_tap(const Runtime& runtime, const std::string& tap) const {
+  if (!interface_exists(tap)) return ok_status();
+  Status status = run_checked({runtime.tools.ip, "link", "del", tap}, "", kIpTimeout,
+                              "cannot remove the tap " + tap);
+  // A concurrent remover may have won the race: what counts is that it is gone.
+  if (!status.ok() && !interface_exists(tap)) return ok_status();
+  return status;
+}
+
+std::vector<Result<Machine>> QemuConnector::launch(const std::vector<MachineSpec>& specs) {
+  std::vector<std::optional<Result<Machine>>> slots(specs.size());
+  auto runtime = this->runtime();
+  parallel_for(specs.size(), kMaxParallel, [&](size_t i) {
+    slots[i] = runtime.ok() ? launch_one(specs[i], *runtime) : Result<Machine>(runtime.error());
+  });
+  std::vector<Result<Machine>> results;
+  results.reserve(specs.size());
+  for (auto& slot : slots) results.push_back(std::move(*slot));
+  return results;
+}
+
+Result<Machine> QemuConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string& id = spec.machine_id;
+  auto fail = [&](const Error& error) { return error.wrap("cannot launch machine " + id); };
+  // Everything that can be checked first is, so a bad spec leaves nothing.
+  if (Status s = check_machine_id(id); !s.ok()) return fail(s.error());
+  auto hostname = machine_hostname(spec);
+  if (!hostname.ok()) return fail(hostname.error());
+  auto files = resolve_boot_files(spec.reference, env_.images_dir);
+  if (!files.ok()) return fail(files.error());
+  if (!files->disk.empty() && runtime.qemu_img.empty()) {
+    return fail(Error(Code::kFailedPrecondition,
+                      "its image has a disk, and qemu-img is missing: install the package "
+                      "qemu-utils"));
+  }
+  auto memory = memory_for(spec);
+  if (!memory.ok()) return fail(memory.error());
+  auto address = addresses_.reserve();
+  if (!address.ok()) return fail(address.error());
+  VmDir dir(env_.state_dir, id);
+  if (Status s = dir.create(); !s.ok()) {
+    addresses_.release(*address);
+    return fail(s.error());
+  }
+
+  VmRecord record;
+  record.machine_id = id;
+  record.hostname = *hostname;
+  record.address = *address;
+  record.tap = tap_name(settings_.bridge, id);
+  // From here on a failure takes down everything made so far.
+  auto undo = [&](const Error& error) {
+    (void)stop_vm({record.pid, record.start_time}, dir.path(), kQuitGrace, kStopTimeout);
+    (void)stop_qemus_in(dir.path(), runtime.qemu, kStopTimeout);
+    (void)remove_tap(runtime, record.tap);
+    (void)dir.remove();
+    addresses_.release(record.address);
+    return fail(error);
+  };
+  // The record goes first: it reserves the address and names the tap.
+  if (Status s = dir.write_record(record); !s.ok()) return undo(s.error());
+  if (Status s = write_seed(runtime.genisoimage, dir.path(), spec, *hostname); !s.ok()) {
+    return undo(s.error());
+  }
+  if (!files->disk.empty()) {
+    if (Status s = make_disk_overlay(runtime.qemu_img, dir.path(), *files); !s.ok()) {
+      return undo(s.error());
+    }
+  }
+  if (Status s = add_tap(runtime, record.tap); !s.ok()) return undo(s.error());
+
+  QemuLaunch vm;
+  vm.qemu = runtime.qemu;
+  vm.dir = dir.path();
+  vm.machine_id = id;
+  vm.kvm = runtime.accel.kvm;
+  vm.cpus = std::clamp<int64_t>(spec.resources.cpus, 1, runtime.host_cpus);
+  vm.memory_mb = *memory;
+  vm.files = *files;
+  vm.disk_overlay = !files->disk.empty();
+  KernelNetwork network;
+  network.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);
+  network.gateway = format_ipv4(settings_.subnet.bridge_address());
+  network.dns = runtime.dns;
+  network.hostname = *hostname;
+  vm.command_line = kernel_command_line(network, vm.disk_overlay);
+  vm.tap = record.tap;
+  vm.mac = mac_for(*address);
+  auto process = spawn_qemu(vm);
+  if (!process.ok()) return undo(process.error());
+  record.pid = process->pid;
+  record.start_time = process->start_time;
+  if (Status s = dir.write_record(record); !s.ok()) return undo(s.error());
+  if (Status s = wait_until_running(*process, dir.path(), kStartTimeout); !s.ok()) {
+    return undo(s.error());
+  }
+  LOG_INFO("cloud %s: machine %s runs at %s (qemu pid %d, %s, %lld MiB, %ld ms)", cloud_.c_str(),
+           id.c_str(), format_ipv4(*address).c_str(), static_cast<int>(process->pid),
+           vm.kvm ? "kvm" : "tcg", static_cast<long long>(vm.memory_mb), elapsed_ms(started));
+  return Machine{id, format_ipv4(*address), "running"};
+}
+
+Status QemuConnector::terminate(const std::vector<std::string>& machine_ids) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  std::vector<bool> done;
+  return terminate_all(machine_ids, runtime, &done);
+}
+
+Status QemuConnector::terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
+                                    std::vector<bool>* done) {
+  std::vector<std::optional<Error>> errors(ids.size());
+  parallel_for(ids.size(), kMaxParallel, [&](size_t i) {
+    Status s = terminate_one(ids[i], runtime);
+    if (!s.ok()) errors[i] = s.error().wrap("cannot terminate machine " + ids[i]);
+  });
+  done->assign(ids.size(), true);
+  std::optional<Error> first;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!errors[i]) continue;
+    (*done)[i] = false;
+    LOG_WARN("cloud %s: %s", cloud_.c_str(), errors[i]->message().c_str());
+    if (!first) first = errors[i];
+  }
+  if (first) return *first;
+  return ok_status();
+}
+
+Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime& runtime) {
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
+  VmDir dir(env_.state_dir, machine_id);
+  auto record = dir.read_record();
+  std::string tap = tap_name(settings_.bridge, machine_id);
+  if (record.ok()) {
+    SLIPWAY_RETURN_IF_ERROR(
+        stop_vm({record->pid, record->start_time}, dir.path(), kQuitGrace, kStopTimeout));
+    tap = record->tap;
+  }
+  // Whatever still runs in the machine's directory is its qemu: this also
+  // stops one whose record never got its pid (a crash mid-launch).
+  SLIPWAY_RETURN_IF_ERROR(stop_qemus_in(dir.path(), runtime.qemu, kStopTimeout));
+  SLIPWAY_RETURN_IF_ERROR(remove_tap(runtime, tap));
+  SLIPWAY_RETURN_IF_ERROR(dir.remove());
+  if (record.ok()) {
+    addresses_.release(record->address);
+    LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
+  }
+  return ok_status();
+}
+
+std::vector<Machine> QemuConnector::describe(const std::vector<std::string>& machine_ids) {
+  std::vector<Machine> out;
+  for (const auto& id : machine_ids) {
+    Machine m{id, "", "gone"};
+    if (check_machine_id(id).ok()) {
+      auto record = VmDir(env_.state_dir, id).read_record();
+      if (record.ok()) {
+        m.address = format_ipv4(record->address);
+        m.vmstate = vm_running({record->pid, record->start_time}) ? "running" : "stopped";
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>& keep) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  SLIPWAY_ASSIGN_OR_RETURN(auto listed, VmDir::list(env_.state_dir));
+  std::vector<std::string> ids;
+  for (const auto& id : listed) {
+    if (keep.count(id) == 0) ids.push_back(id);
+  }
+  std::vector<bool> done;
+  Status status = terminate_all(ids, runtime, &done);
+  std::vector<std::string> removed;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (done[i]) removed.push_back(ids[i]);
+  }
+  // Taps on the bridge whose directory is gone (removed by hand, or a crash
+  // between the two) are found by their names.
+  std::set<std::string> kept_taps;
+  for (const auto& id : keep) kept_taps.insert(tap_name(settings_.bridge, id));
+  auto ports = fs::list_dir("/sys/class/net/" + settings_.bridge + "/brif");
+  for (const auto& port : ports.ok() ? *ports : std::vector<std::string>{}) {
+    if (is_tap_name(port) && kept_taps.count(port) == 0) {
+      Status s = remove_tap(runtime, port);
+      if (!s.ok() && status.ok()) status = s;
+    }
+  }
+  if (!removed.empty()) {
+    LOG_WARN("cloud %s: reaped %zu machine(s) no deployment owns", cloud_.c_str(), removed.size());
+  }
+  if (!status.ok()) return status.error();
+  return removed;
+}
+
+Result<std::string> QemuConnector::console_log(const std::string& machine_id) {
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
+  VmDir dir(env_.state_dir, machine_id);
+  if (!dir.exists()) {
+    return Error(Code::kNotFound, "machine " + machine_id + " does not exist on cloud " + cloud_);
+  }
+  return read_tail(dir.file(kConsoleLog), kConsoleLogTail);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> make_qemu_connector(const CloudConfig& cloud,
+                                                       const ConnectorEnvironment& environment) {
+  SLIPWAY_ASSIGN_OR_RETURN(QemuSettings settings, parse_qemu_settings(cloud.name, cloud.settings));
+  return std::unique_ptr<Connector>(
+      std::make_unique<QemuConnector>(cloud.name, std::move(settings), environment));
+}
+
+}  // namespace slipway::connectors::qemu
