@@ -1,5 +1,11 @@
 // slipway logs, reports, events
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "cli/app.h"
@@ -87,28 +93,59 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
   reports->add_option("id", r->id, "deployment id")->required();
   reports->add_option("-o,--output", r->dir, "directory to write them to (default reports-ID)");
   reports->callback([&session, &outcome, r] {
-    auto result = session.call(Value::object().set("op", "reports").set("id", r->id));
-    if (!result.ok()) {
-      outcome.status = session.fail(result.error());
-      return;
-    }
     std::string dir = r->dir.empty() ? "reports-" + r->id : r->dir;
-    Value written = Value::array();
-    for (const auto& f : result->items()) {
-      std::string instance = f["instance"].str();
-      std::string name = f["name"].str();
-      if (!safe_relative(instance) || !safe_relative(name)) continue;
+    // Chunks arrive in order, each file's by offset; each is written where
+    // it belongs as it comes, so a report of any size never sits in memory.
+    struct File {
+      int fd = -1;
+      int64_t bytes = 0;
+      bool complete = false;
+    };
+    std::map<std::string, File> files;  // by path, in path order
+    Status failed = ok_status();
+    auto write_piece = [&](const Value& piece) {
+      std::string instance = piece["instance"].str();
+      std::string name = piece["name"].str();
+      if (!failed.ok() || !safe_relative(instance) || !safe_relative(name)) return;
       std::string path = dir + "/" + instance + "/" + name;
-      Status made = fs::make_dirs(fs::dirname(path), 0755);
-      if (made.ok()) made = fs::write_file_atomic(path, f["data"].str(), 0644);
-      if (!made.ok()) {
-        outcome.status = session.fail(made.error());
+      File& file = files[path];
+      int64_t offset = piece["offset"].as_int();
+      if (file.fd < 0 || offset == 0) {
+        if (file.fd >= 0) ::close(file.fd);
+        Status made = fs::make_dirs(fs::dirname(path), 0755);
+        if (!made.ok()) {
+          failed = made;
+          return;
+        }
+        file.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (file.fd < 0) {
+          failed = Error(Code::kUnavailable, "cannot write " + path + ": " + std::strerror(errno));
+          return;
+        }
+      }
+      const std::string& data = piece["data"].str();
+      if (::pwrite(file.fd, data.data(), data.size(), offset) !=
+          static_cast<ssize_t>(data.size())) {
+        failed = Error(Code::kUnavailable, "cannot write " + path + ": " + std::strerror(errno));
         return;
       }
+      file.bytes = std::max<int64_t>(file.bytes, offset + static_cast<int64_t>(data.size()));
+      file.complete = piece["last"].as_bool();
+    };
+    auto result = session.call(Value::object().set("op", "reports").set("id", r->id), write_piece);
+    for (auto& [path, file] : files) {
+      if (file.fd >= 0) ::close(file.fd);
+    }
+    if (!result.ok() || !failed.ok()) {
+      outcome.status = session.fail(result.ok() ? failed.error() : result.error());
+      return;
+    }
+    Value written = Value::array();
+    for (const auto& [path, file] : files) {
       written.push(Value::object()
                        .set("path", path)
-                       .set("bytes", static_cast<int64_t>(f["data"].str().size()))
-                       .set("complete", f["complete"]));
+                       .set("bytes", file.bytes)
+                       .set("complete", file.complete));
     }
     if (session.json) return session.print_json(written);
     for (const auto& w : written.items()) {

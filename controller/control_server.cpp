@@ -21,6 +21,11 @@ namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
 // One client connection. Requests are answered in order, one at a time.
+// What one client may have waiting: answers not yet read, requests not yet
+// answered.
+constexpr size_t kMaxQueuedBytes = 32u << 20;
+constexpr size_t kMaxPendingRequests = 64;
+
 class ControlSession : public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream::socket socket, Caller caller)
@@ -40,6 +45,15 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     if (closed_ || answered_) return;
     if (final) answered_ = true;
     writes_.push_back(frame::encode(message.pack()));
+    queued_bytes_ += writes_.back().size();
+    if (queued_bytes_ > kMaxQueuedBytes) {
+      // A follower that does not read what it asked for: drop it rather than
+      // hold its backlog in slipwayd's memory.
+      LOG_WARN("control client uid %d reads too slowly (%zu bytes waiting); hanging up",
+               static_cast<int>(caller_.uid), queued_bytes_);
+      close();
+      return;
+    }
     if (writes_.size() == 1) write_next();
     if (final) {
       close_callbacks_.clear();
@@ -50,6 +64,15 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   }
   bool closed() const { return closed_; }
   bool answered() const { return answered_; }
+  // Runs `callback` once everything queued so far is written.
+  void when_drained(std::function<void()> callback) {
+    if (closed_) return;
+    if (writes_.empty()) {
+      asio::post(socket_.get_executor(), std::move(callback));
+      return;
+    }
+    drained_ = std::move(callback);
+  }
   void on_close(std::function<void()> callback) {
     if (closed_) {
       callback();
@@ -94,6 +117,13 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
             self->pending_.push_back(std::move(*request));
           }
           self->maybe_dispatch();
+          // Requests are answered one at a time; a client far ahead of its
+          // answers is not served further.
+          if (self->pending_.size() > kMaxPendingRequests) {
+            LOG_WARN("control client uid %d sent over %zu requests ahead; hanging up",
+                     static_cast<int>(self->caller_.uid), kMaxPendingRequests);
+            return self->close();
+          }
           self->read_header();
         });
   }
@@ -124,9 +154,14 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     asio::async_write(socket_, asio::buffer(writes_.front()),
                       [self](const boost::system::error_code& ec, size_t) {
                         if (ec) return self->close();
+                        self->queued_bytes_ -= self->writes_.front().size();
                         self->writes_.pop_front();
                         if (!self->writes_.empty()) {
                           self->write_next();
+                        } else if (self->drained_) {
+                          auto drained = std::move(self->drained_);
+                          self->drained_ = nullptr;
+                          drained();
                         } else if (self->hang_up_after_answer_ && self->answered_) {
                           self->close();
                         }
@@ -136,6 +171,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    drained_ = nullptr;  // it may hold a Reply, and so this session
     boost::system::error_code ignored;
     socket_.close(ignored);
     auto callbacks = std::move(close_callbacks_);
@@ -153,6 +189,8 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   std::string body_;
   std::deque<Value> pending_;
   std::deque<std::string> writes_;
+  size_t queued_bytes_ = 0;  // in writes_
+  std::function<void()> drained_;
   std::vector<std::function<void()>> close_callbacks_;
   bool busy_ = false;
   bool answered_ = false;
@@ -187,6 +225,9 @@ bool Reply::closed() const {
 }
 void Reply::on_close(std::function<void()> callback) const {
   if (session_) session_->on_close(std::move(callback));
+}
+void Reply::when_drained(std::function<void()> callback) const {
+  if (session_) session_->when_drained(std::move(callback));
 }
 
 ControlServer::ControlServer(asio::io_context& io) : io_(io) {}

@@ -40,6 +40,9 @@ class Reply {
   bool closed() const;            // the caller went away
   // Runs `callback` once if the caller goes away before the final answer.
   void on_close(std::function<void()> callback) const;
+  // Runs `callback` once every frame sent so far has been written to the
+  // caller: how a large answer is streamed without piling up in memory.
+  void when_drained(std::function<void()> callback) const;
 
  private:
   std::shared_ptr<ControlSession> session_;

@@ -87,7 +87,7 @@ class Controller final : private AgentLink, private KeyKeeper {
   void register_module_ops();
   void register_deployment_ops();
   void register_watch_ops();
-  Value status_value();
+  Value status_value(const Caller& caller);
   std::string advertised_endpoint(const std::string& host) const;
 
   ControllerOptions options_;

@@ -12,6 +12,9 @@ namespace slipway::controller {
 
 namespace {
 
+// A machine whose removal failed is tried this many more times.
+constexpr int kTerminateRetries = 2;
+
 std::string seconds(int64_t ms) {
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
   char buf[32];
@@ -437,6 +440,7 @@ void DeploymentEngine::advance(Deployment& d) {
 void DeploymentEngine::raise_abort(Deployment& d, const std::string& reason) {
   if (d.aborted) {
     LOG_INFO("deployment %s: already aborted; also: %s", d.id.c_str(), reason.c_str());
+    advance(d);  // what failed may have been what the current state waits for
     return;
   }
   d.aborted = true;
@@ -531,6 +535,10 @@ void DeploymentEngine::finish(Deployment& d) {
   }
   parameters_.forget(d.id);
   barriers_.forget(d.id);
+  for (const auto& name : launching_[d.id]) {
+    const Instance* instance = instance_of(d, name);
+    if (instance != nullptr) abandoned_[{d.id, name}] = instance->cloud;
+  }
   launching_.erase(d.id);
   terminating_.erase(d.id);
   std::string id = d.id;
@@ -583,7 +591,19 @@ void DeploymentEngine::on_launched(const std::string& id, const std::string& nam
                                    const Result<connectors::Machine>& machine) {
   launching_[id].erase(name);
   Deployment* d = find_active(id);
-  if (d == nullptr) return;
+  if (d == nullptr) {
+    auto abandoned = abandoned_.find({id, name});
+    if (abandoned == abandoned_.end()) return;
+    std::string cloud = abandoned->second;
+    abandoned_.erase(abandoned);
+    if (machine.ok()) {
+      // The run ended while this machine was launching: remove it now.
+      events_.record(id, "instance.late",
+                     name + " came up on " + cloud + " after its deployment ended; removing it");
+      provisioner_.terminate(id, {TerminateOrder{name, cloud, machine->machine_id}});
+    }
+    return;
+  }
   Instance* instance = instance_of(*d, name);
   if (instance == nullptr) return;
   if (d->state == DeploymentState::kFinalizing || !is_live(instance->status)) {
@@ -617,13 +637,30 @@ void DeploymentEngine::on_terminated(const std::string& id, const std::string& n
                                      const Status& status) {
   terminating_[id].erase(name);
   Deployment* d = find_active(id);
-  if (d == nullptr) return;
+  if (d == nullptr) {
+    if (!status.ok()) {
+      LOG_WARN("deployment %s: could not remove the machine of %s: %s", id.c_str(), name.c_str(),
+               status.error().message().c_str());
+    }
+    return;
+  }
   Instance* instance = instance_of(*d, name);
   if (instance == nullptr) return;
   if (!status.ok()) {
+    int& retries = terminate_retries_[{id, name}];
+    if (retries < kTerminateRetries) {
+      ++retries;
+      events_.record(id, "instance.terminate-retry",
+                     "could not remove the machine of " + name + " (" + status.error().message() +
+                         "); trying again");
+      terminating_[id].insert(name);
+      provisioner_.terminate(id, {TerminateOrder{name, instance->cloud, instance->machine_id}});
+      return;
+    }
     events_.record(id, "instance.terminate-failed",
                    "could not remove the machine of " + name + ": " + status.error().message());
   }
+  terminate_retries_.erase({id, name});
   // A dropped instance stays "failed" so `slipway show` says why.
   if (instance->status != InstanceStatus::kFailed) {
     instance->status = InstanceStatus::kTerminated;
@@ -645,7 +682,9 @@ void DeploymentEngine::tick() {
   for (const auto& id : ids) {
     Deployment* d = find_active(id);
     if (d == nullptr) continue;
-    if (d->state == DeploymentState::kProvisioning) {
+    // A machine must call back in time in whatever state its deployment is
+    // (an aborted run still waits for its machines' reports).
+    if (d->state != DeploymentState::kFinalizing && is_transient(d->state)) {
       std::vector<std::string> late;
       for (const auto& [name, instance] : d->instances) {
         bool waiting = instance.status == InstanceStatus::kLaunching ||
@@ -658,7 +697,8 @@ void DeploymentEngine::tick() {
         if (d == nullptr) break;
         Instance* instance = instance_of(*d, name);
         if (instance == nullptr || !is_live(instance->status)) continue;
-        if (instance->status == InstanceStatus::kLaunching) launching_[id].erase(name);
+        // A launch still in flight stays in launching_: when it answers,
+        // on_launched() removes the machine it made.
         fail_instance(
             *d, *instance,
             "its agent did not call back within " + seconds(settings_.provisioning_timeout_ms));
@@ -669,7 +709,6 @@ void DeploymentEngine::tick() {
     if (!is_transient(d->state) || now - d->state_since_steady <= d->timeout_ms) continue;
     if (d->state == DeploymentState::kFinalizing) {
       events_.record(id, "deployment.timeout", "gave up waiting for its machines to be removed");
-      launching_[id].clear();
       terminating_[id].clear();
       finish(*d);
     } else if (!d->aborted) {

@@ -202,6 +202,12 @@ class DeploymentEngine {
   // Per deployment, launches not answered yet: finalizing waits for them.
   std::map<std::string, std::set<std::string>> launching_;
   std::map<std::string, std::set<std::string>> terminating_;
+  // Launches still in flight when their deployment ended (it gave up
+  // waiting): (deployment, instance) -> cloud, so that a machine that still
+  // comes up is removed, not leaked.
+  std::map<std::pair<std::string, std::string>, std::string> abandoned_;
+  // Failed terminations retried so far, per (deployment, instance).
+  std::map<std::pair<std::string, std::string>, int> terminate_retries_;
 };
 
 }  // namespace slipway::controller

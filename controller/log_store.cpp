@@ -81,6 +81,20 @@ Status LogStore::report_chunk(const std::string& deployment, const std::string& 
   int64_t total = row ? sizes.column_int(0) : 0;
   int64_t current = row ? sizes.column_int(1) : 0;
   sizes.reset();
+  if (static_cast<int64_t>(offset) < current && offset > 0) {
+    // A chunk sent again after a reconnect (its answer was lost): what is
+    // stored already holds it when a chunk of that offset and size is there.
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto same, store_.db().prepare("SELECT 1 FROM reports WHERE deployment=? AND instance=? "
+                                       "AND name=? AND offset=? AND length(data)=?"));
+    same.bind(1, deployment)
+        .bind(2, instance)
+        .bind(3, name)
+        .bind(4, static_cast<int64_t>(offset))
+        .bind(5, static_cast<int64_t>(data.size()));
+    SLIPWAY_ASSIGN_OR_RETURN(bool stored, same.step());
+    if (stored) return ok_status();
+  }
   if (static_cast<int64_t>(offset) != current) {
     return Error(Code::kInvalidArgument, "report " + name + ": chunk at offset " +
                                              std::to_string(offset) + " does not follow the " +
@@ -102,23 +116,20 @@ Status LogStore::report_chunk(const std::string& deployment, const std::string& 
   return tx.commit();
 }
 
-Result<std::vector<ReportFile>> LogStore::reports(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare("SELECT instance, name, data, last FROM reports WHERE deployment=? "
-                          "ORDER BY instance, name, offset"));
-  stmt.bind(1, deployment);
-  std::vector<ReportFile> out;
+Result<std::vector<ReportPiece>> LogStore::report_pieces(const std::string& deployment,
+                                                         int64_t after, int limit) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("SELECT rowid, instance, name, offset, data, last "
+                                               "FROM reports WHERE deployment=? AND rowid>? "
+                                               "ORDER BY rowid LIMIT ?"));
+  stmt.bind(1, deployment).bind(2, after).bind(3, static_cast<int64_t>(limit));
+  std::vector<ReportPiece> out;
   for (;;) {
     SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
     if (!row) break;
-    std::string instance = stmt.column_text(0);
-    std::string name = stmt.column_text(1);
-    if (out.empty() || out.back().instance != instance || out.back().name != name) {
-      out.push_back(ReportFile{instance, name, "", false});
-    }
-    out.back().data += stmt.column_text(2);
-    out.back().complete = out.back().complete || stmt.column_int(3) != 0;
+    out.push_back(ReportPiece{stmt.column_int(0), stmt.column_text(1), stmt.column_text(2),
+                              static_cast<uint64_t>(stmt.column_int(3)), stmt.column_text(4),
+                              stmt.column_int(5) != 0});
   }
   return out;
 }

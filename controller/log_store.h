@@ -26,11 +26,14 @@ struct LogChunk {
   std::string data;
 };
 
-struct ReportFile {
+// One stored chunk of a report file.
+struct ReportPiece {
+  int64_t row = 0;  // increasing in the order chunks were stored
   std::string instance;
   std::string name;
+  uint64_t offset = 0;
   std::string data;
-  bool complete = false;
+  bool last = false;
 };
 
 class LogStore {
@@ -52,7 +55,10 @@ class LogStore {
   // without "..", and chunks must come in order.
   Status report_chunk(const std::string& deployment, const std::string& instance,
                       const std::string& name, uint64_t offset, const std::string& data, bool last);
-  Result<std::vector<ReportFile>> reports(const std::string& deployment);
+  // Up to `limit` chunks stored after row `after`, in the order they came
+  // (each file's chunks by offset).
+  Result<std::vector<ReportPiece>> report_pieces(const std::string& deployment, int64_t after,
+                                                 int limit);
 
  private:
   Store& store_;

@@ -8,6 +8,41 @@ namespace slipway::controller {
 
 namespace {
 
+// Streams a deployment's report chunks to a `slipway reports` caller.
+class ReportStream : public std::enable_shared_from_this<ReportStream> {
+ public:
+  ReportStream(LogStore& logs, std::string id, Reply reply)
+      : logs_(logs), id_(std::move(id)), reply_(std::move(reply)) {}
+
+  void next() {
+    if (reply_.closed()) return;
+    auto pieces = logs_.report_pieces(id_, after_, kPiecesPerBatch);
+    if (!pieces.ok()) return reply_.fail(pieces.error());
+    if (pieces->empty()) {
+      return reply_.ok(Value::object().set("chunks", sent_));
+    }
+    for (auto& p : *pieces) {
+      after_ = p.row;
+      ++sent_;
+      reply_.event(Value::object()
+                       .set("instance", p.instance)
+                       .set("name", p.name)
+                       .set("offset", static_cast<int64_t>(p.offset))
+                       .set("data", std::move(p.data))
+                       .set("last", p.last));
+    }
+    reply_.when_drained([self = shared_from_this()] { self->next(); });
+  }
+
+ private:
+  static constexpr int kPiecesPerBatch = 16;  // at most 4 MiB of 256 KiB chunks
+  LogStore& logs_;
+  std::string id_;
+  Reply reply_;
+  int64_t after_ = 0;
+  int64_t sent_ = 0;
+};
+
 Result<int64_t> timeout_ms_of(const Value& request, int64_t fallback_s) {
   const Value& t = request["timeout_s"];
   if (t.is_null()) return fallback_s * 1000;
@@ -158,17 +193,10 @@ void Controller::register_deployment_ops() {
     const std::string& id = request["id"].str();
     auto d = engine_->find(caller, id);
     if (!d.ok()) return reply.fail(d.error());
-    auto files = engine_->logs().reports(id);
-    if (!files.ok()) return reply.fail(files.error());
-    Value out = Value::array();
-    for (const auto& f : *files) {
-      out.push(Value::object()
-                   .set("instance", f.instance)
-                   .set("name", f.name)
-                   .set("data", f.data)
-                   .set("complete", f.complete));
-    }
-    reply.ok(std::move(out));
+    // One event per stored chunk, a few at a time, each batch once the last
+    // is written: reports of any size, never all in memory.
+    auto stream = std::make_shared<ReportStream>(engine_->logs(), id, reply);
+    stream->next();
   });
 
   control_->handle("console", [this](const Caller& caller, const Value& request, Reply reply) {

@@ -31,10 +31,21 @@ std::string Controller::advertised_endpoint(const std::string& host) const {
   return "tcp://" + host + ":" + std::to_string(endpoint_->port());
 }
 
-Value Controller::status_value() {
+Value Controller::status_value(const Caller& caller) {
   int64_t now = clock_.steady_ms();
+  // An admin sees every agent; anyone else those of their own deployments.
+  auto visible = [&](const AgentConnection& c) {
+    if (caller.admin) return true;
+    const Deployment* d = engine_->active(c.identity.deployment);
+    return d != nullptr && d->owner_uid == caller.uid;
+  };
   Value agents = Value::array();
-  for (const auto& [key, c] : agents_.all()) agents.push(c.to_value(now));
+  int64_t connected = 0;
+  for (const auto& [key, c] : agents_.all()) {
+    if (!visible(c)) continue;
+    agents.push(c.to_value(now));
+    if (c.connected) ++connected;
+  }
   Value clouds = Value::array();
   for (const auto& cloud : config_.clouds) {
     clouds.push(Value::object()
@@ -54,15 +65,16 @@ Value Controller::status_value() {
       .set("data_dir", config_.data_dir)
       .set("agent_endpoint", endpoint_->bound_endpoint())
       .set("controller_key", keys_.public_key)
-      .set("agents_connected", static_cast<int64_t>(agents_.connected()))
+      .set("agents_connected", connected)
       .set("agents", std::move(agents))
       .set("deployments", std::move(deployments))
       .set("clouds", std::move(clouds));
 }
 
 void Controller::register_status_ops() {
-  control_->handle("status",
-                   [this](const Caller&, const Value&, Reply reply) { reply.ok(status_value()); });
+  control_->handle("status", [this](const Caller& caller, const Value&, Reply reply) {
+    reply.ok(status_value(caller));
+  });
 }
 
 void Controller::register_agent_ops() {

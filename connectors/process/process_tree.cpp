@@ -89,9 +89,14 @@ void kill_tree(pid_t pid, std::chrono::milliseconds grace) {
   while (std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     ::waitpid(pid, nullptr, WNOHANG);
-    if (!process_alive(pid) && process_descendants(pid).empty()) return;
+    if (!process_alive(pid) && process_descendants(pid).empty()) break;
   }
   for (int round = 0; round < 50 && signal_all(SIGKILL); ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // When `pid` is our child, collect it, so no zombie stays behind (a
+  // process that is not ours answers ECHILD at once).
+  for (int round = 0; round < 50 && ::waitpid(pid, nullptr, WNOHANG) == 0; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

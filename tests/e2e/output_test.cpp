@@ -1,5 +1,7 @@
 // What users read of a running deployment: script output followed live,
 // reports, and the event stream.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "support/deploy_harness.h"
@@ -48,4 +50,47 @@ scripts:
 
   Output events = h.cli({"events"});
   CHECK(events.out.find(id + "  deployment.state         Done") != std::string::npos);
+}
+
+TEST_CASE("reports larger than one control frame download whole", "[e2e][process]") {
+  DeployHarness h;
+  h.start();
+  // Two machines of 40 MiB of reports each: 80 MiB, over the 64 MiB frame.
+  h.push(R"yaml(
+kind: image
+name: e2e/bulky
+parent: base/host
+scripts:
+  report: |
+    head -c 41943040 /dev/zero | tr '\0' 'r' > "$SLIPWAY_REPORT_DIR/big.bin"
+    echo small > "$SLIPWAY_REPORT_DIR/small.txt"
+)yaml");
+  h.push("kind: deployment\nname: e2e/bulky-d\nnodes:\n  b: {image: e2e/bulky, multiplicity: 2}\n");
+  Output out;
+  std::string id =
+      h.deploy({"e2e/bulky-d", "--cloud", "process", "--keep-running", "never", "--wait"}, &out);
+  INFO(out.err);
+  REQUIRE(h.show(id)["state"].str() == "Done");
+  Output reports = h.cli({"--json", "reports", id, "-o", h.dir() + "/r"}, "", 120000);
+  INFO(reports.err);
+  REQUIRE(reports.status == 0);
+  for (const std::string instance : {"b.1", "b.2"}) {
+    struct stat st {};
+    REQUIRE(::stat((h.dir() + "/r/" + instance + "/big.bin").c_str(), &st) == 0);
+    CHECK(st.st_size == 41943040);
+    CHECK(read_text(h.dir() + "/r/" + instance + "/small.txt") == "small\n");
+  }
+  auto listed = parse_json(reports.out);
+  REQUIRE(listed.ok());
+  std::string paths;
+  for (const auto& f : listed->items()) paths += f["path"].str() + "\n";
+  // With what the agent adds of its own: every script's output.
+  std::string expected;
+  for (const std::string instance : {"b.1", "b.2"}) {
+    for (const std::string name : {"_slipway/scripts.log", "big.bin", "small.txt"}) {
+      expected += h.dir() + "/r/" + instance + "/" + name + "\n";
+    }
+  }
+  CHECK(paths == expected);
+  for (const auto& f : listed->items()) CHECK(f["complete"].as_bool());
 }

@@ -485,3 +485,56 @@ TEST_CASE("deploy requests are checked before anything exists", "[engine]") {
   // Nothing was created by any of the refused requests.
   CHECK(f.engine->list(Caller::system())->empty());
 }
+
+TEST_CASE("a machine that comes up after its deployment gave up on it is removed", "[engine]") {
+  Fixture f;
+  DeployRequest r;
+  r.timeout_ms = 300000;
+  std::string id = f.deploy(r);
+  // server.1's launch hangs in the connector; the clients boot.
+  f.hello(id, "client.1");
+  f.hello(id, "client.2");
+  f.clock.advance(60001);
+  f.engine->tick();
+  REQUIRE(f.engine->find(f.owner, id)->aborted);
+  f.finish_state(id, "SendingReports");
+  REQUIRE(f.state(id) == DeploymentState::kFinalizing);
+  f.terminate_all(id);
+  // Finalizing waits for the launch in flight, until the deployment's timeout.
+  CHECK(f.state(id) == DeploymentState::kFinalizing);
+  f.clock.advance(300001);
+  f.engine->tick();
+  CHECK(f.state(id) == DeploymentState::kAborted);
+  f.provisioner.terminations.clear();
+  // The launch answers at last: its machine is removed, not leaked.
+  f.engine->on_launched(id, "server.1", connectors::Machine{"m-late", "10.0.0.1", "running"});
+  REQUIRE(f.provisioner.terminations.size() == 1);
+  CHECK(f.provisioner.terminations[0].second.machine_id == "m-late");
+  CHECK(f.provisioner.terminations[0].second.cloud == "local");
+  // Only once.
+  f.engine->on_launched(id, "server.1", connectors::Machine{"m-late", "10.0.0.1", "running"});
+  CHECK(f.provisioner.terminations.size() == 1);
+}
+
+TEST_CASE("a failed removal is tried twice more, then reported", "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  REQUIRE(f.engine->terminate(f.owner, id).ok());
+  REQUIRE(f.provisioner.terminations.size() == 3);
+  f.engine->on_terminated(id, "client.1", ok_status());
+  f.engine->on_terminated(id, "client.2", ok_status());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    CHECK(f.state(id) == DeploymentState::kFinalizing);
+    f.engine->on_terminated(id, "server.1", Error(Code::kUnavailable, "busy"));
+  }
+  CHECK(f.provisioner.terminations.size() == 5);  // two retries of server.1
+  CHECK(f.state(id) == DeploymentState::kCancelled);
+  bool reported = false;
+  auto events = f.events.recent(id, 1000);
+  REQUIRE(events.ok());
+  for (const auto& e : *events) {
+    if (e.kind == "instance.terminate-failed") reported = true;
+  }
+  CHECK(reported);
+}

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/clock.h"
 #include "controller/key_registry.h"
+#include "controller/log_store.h"
 #include "controller/schema.h"
 #include "support/temp_dir.h"
 
@@ -64,4 +66,39 @@ TEST_CASE("the key registry answers what was admitted and forgets what was revok
   CHECK(registry.find("K")->display() == "d/db.1");
   registry.revoke("K");
   CHECK_FALSE(registry.find("K").has_value());
+}
+
+TEST_CASE("report chunks come in order; one sent again after a reconnect is no error", "[store]") {
+  auto store = Store::open(":memory:");
+  REQUIRE(store.ok());
+  ManualClock clock;
+  REQUIRE((*store)
+              ->db()
+              .exec("INSERT INTO deployments(id, module, owner_uid, owner_name, state, "
+                    "keep_running, timeout_ms, created_at, state_since, spec) "
+                    "VALUES('d', 'a/b@1', 0, 'root', 'Executing', 'always', 0, 0, 0, x'')")
+              .ok());
+  LogStore logs(**store, clock);
+  REQUIRE(logs.report_chunk("d", "web.1", "out.txt", 0, "hello ", false).ok());
+  REQUIRE(logs.report_chunk("d", "web.1", "out.txt", 6, "world", false).ok());
+  // The answer to the second chunk was lost; the agent sends it again.
+  CHECK(logs.report_chunk("d", "web.1", "out.txt", 6, "world", false).ok());
+  REQUIRE(logs.report_chunk("d", "web.1", "out.txt", 11, "!", true).ok());
+  // A gap, or an overlap that is no chunk sent before, is refused.
+  CHECK_FALSE(logs.report_chunk("d", "web.1", "out.txt", 20, "x", false).ok());
+  CHECK_FALSE(logs.report_chunk("d", "web.1", "out.txt", 3, "lo wo", false).ok());
+  CHECK_FALSE(logs.report_chunk("d", "web.1", "../etc/passwd", 0, "x", true).ok());
+  auto pieces = logs.report_pieces("d", 0, 100);
+  REQUIRE(pieces.ok());
+  std::string whole;
+  for (const auto& p : *pieces) {
+    CHECK(p.offset == whole.size());
+    whole += p.data;
+  }
+  CHECK(whole == "hello world!");
+  CHECK(pieces->back().last);
+  // Paged: after the first piece, the rest.
+  auto rest = logs.report_pieces("d", (*pieces)[0].row, 100);
+  REQUIRE(rest.ok());
+  CHECK(rest->size() == pieces->size() - 1);
 }
