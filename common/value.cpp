@@ -1,5 +1,6 @@
 #include "common/value.h"
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -177,7 +178,14 @@ bool Value::as_bool(bool fallback) const {
 }
 int64_t Value::as_int(int64_t fallback) const {
   if (is_int()) return std::get<int64_t>(data_);
-  if (is_double()) return static_cast<int64_t>(std::get<double>(data_));
+  if (is_double()) {
+    // Casting a double out of int64's range (or NaN) is undefined: clamp.
+    double d = std::get<double>(data_);
+    if (std::isnan(d)) return fallback;
+    if (d >= 9.2233720368547758e18) return INT64_MAX;
+    if (d <= -9.2233720368547758e18) return INT64_MIN;
+    return static_cast<int64_t>(d);
+  }
   return fallback;
 }
 double Value::as_double(double fallback) const {

@@ -10,6 +10,22 @@
 namespace slipway::controller {
 namespace {
 
+// The first string in `v` (at any depth) that is an absolute path, or "".
+std::string first_absolute_path(const Value& v) {
+  if (v.is_string()) return !v.str().empty() && v.str()[0] == '/' ? v.str() : "";
+  if (v.is_array()) {
+    for (const auto& item : v.items()) {
+      if (auto path = first_absolute_path(item); !path.empty()) return path;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [key, item] : v.fields()) {
+      if (auto path = first_absolute_path(item); !path.empty()) return path;
+    }
+  }
+  return "";
+}
+
 Error at_line(const Module& m, int line, const std::string& message) {
   return Error(Code::kInvalidArgument,
                m.source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message);
@@ -185,6 +201,19 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
     seen[m.name] = file.path;
     SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(m.name));
     if (existing && !owns(caller, *existing)) return not_owner(*existing);
+    if (!caller.admin) {
+      // Connectors read a reference's files as root: a host path would give
+      // anyone a machine over any file or device of the host.
+      std::string path = first_absolute_path(m.image.reference);
+      if (!path.empty()) {
+        return Error(Code::kPermissionDenied,
+                     file.path +
+                         ": only an admin may publish an image that boots from a host "
+                         "path (" +
+                         path.substr(0, 200) +
+                         "); name a built image instead (see images/README.md)");
+      }
+    }
     modules.push_back(std::move(m));
     sources.push_back(&file);
   }

@@ -14,6 +14,8 @@ namespace {
 
 // A machine whose removal failed is tried this many more times.
 constexpr int kTerminateRetries = 2;
+// Bytes of an abort reason kept.
+constexpr size_t kMaxAbortReason = 1000;
 
 std::string seconds(int64_t ms) {
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
@@ -84,7 +86,9 @@ bool DeploymentEngine::may_act(const Caller& caller, const Deployment& d) const 
 }
 
 int64_t DeploymentEngine::deadline(int64_t timeout_ms) const {
-  return timeout_ms > 0 ? clock_.steady_ms() + timeout_ms : 0;
+  // At most a year: far beyond any deployment, and no overflow.
+  constexpr int64_t kLongest = int64_t{366} * 24 * 3600 * 1000;
+  return timeout_ms > 0 ? clock_.steady_ms() + std::min(timeout_ms, kLongest) : 0;
 }
 
 void DeploymentEngine::save(const Deployment& d) {
@@ -437,7 +441,15 @@ void DeploymentEngine::advance(Deployment& d) {
   }
 }
 
-void DeploymentEngine::raise_abort(Deployment& d, const std::string& reason) {
+void DeploymentEngine::raise_abort(Deployment& d, const std::string& full_reason) {
+  // A reason is a sentence for people (often a script's stderr line): keep
+  // the first 1000 bytes, cut on a character boundary.
+  std::string reason = full_reason;
+  if (reason.size() > kMaxAbortReason) {
+    size_t cut = kMaxAbortReason;
+    while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+    reason = reason.substr(0, cut) + "...";
+  }
   if (d.aborted) {
     LOG_INFO("deployment %s: already aborted; also: %s", d.id.c_str(), reason.c_str());
     advance(d);  // what failed may have been what the current state waits for

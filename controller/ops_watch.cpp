@@ -3,6 +3,7 @@
 // answers or its caller goes away.
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <memory>
 
 #include "controller/controller.h"
@@ -100,7 +101,7 @@ void Controller::register_watch_ops() {
         update();
       });
     });
-    auto timeout = request["timeout_s"].as_int(0);
+    auto timeout = std::min<int64_t>(request["timeout_s"].as_int(0), int64_t{366} * 24 * 3600);
     if (timeout > 0) {
       stream->timer =
           std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(timeout));

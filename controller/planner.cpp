@@ -22,6 +22,9 @@ std::string node_name_for_image(const std::string& image_name) {
 
 namespace {
 
+// Of proto::kMaxMessageSize (4 MiB), what one node's plan may use.
+constexpr size_t kMaxPlanBytes = 3584u << 10;
+
 Error invalid(const std::string& message) {
   return Error(Code::kInvalidArgument, message);
 }
@@ -136,6 +139,19 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     }
     chains.emplace(n.name, std::move(*chain));
     plan.nodes.push_back(std::move(p));
+  }
+
+  // Each machine's welcome carries its node's plan and must fit in one
+  // message, with room for the steps it completed.
+  for (const auto& p : plan.nodes) {
+    proto::Welcome welcome;
+    welcome.plan = p.plan;
+    size_t size = proto::encode(welcome).size();
+    if (size > kMaxPlanBytes) {
+      return invalid("node " + p.name + ": its recipe (scripts and packages of " + p.image +
+                     " and its parents) is " + std::to_string(size >> 10) + " KiB; at most " +
+                     std::to_string(kMaxPlanBytes >> 10) + " KiB");
+    }
   }
 
   int64_t instances = 0;

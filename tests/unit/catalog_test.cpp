@@ -205,3 +205,26 @@ TEST_CASE("an image chain runs parents first and merges parameters", "[catalog]"
   CHECK(ids == std::vector<std::string>{"pre-install:app/db2@1", "packages", "deployment:app/db@1",
                                         "deployment:app/db2@1"});
 }
+
+TEST_CASE("only an admin publishes an image that boots from a host path", "[catalog]") {
+  Fixture f;
+  const std::string on_host =
+      "kind: image\nname: alice/raw\nplatform: debian\nreference: {local: {rootfs: /srv/root}}\n";
+  const std::string disk =
+      "kind: image\nname: alice/disk\nplatform: debian\n"
+      "reference: {qemu: {kernel: busybox/vmlinuz, disk: /dev/sda}}\n";
+  for (const auto& text : {on_host, disk}) {
+    auto refused = f.push(f.alice, {{"m.yaml", text}});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == Code::kPermissionDenied);
+    CHECK_THAT(refused.error().message(), Catch::Contains("only an admin"));
+  }
+  CHECK_FALSE(f.catalog.get(f.alice, "alice/raw").ok());
+  // Built images, by name, are anyone's to use.
+  CHECK(f.push(f.alice, {{"m.yaml",
+                          "kind: image\nname: alice/deb\nplatform: debian\n"
+                          "reference: {local: {rootfs: debian-12}}\n"}})
+            .ok());
+  Caller admin = Caller::system();
+  CHECK(f.push(admin, {{"m.yaml", on_host}}).ok());
+}

@@ -538,3 +538,32 @@ TEST_CASE("a failed removal is tried twice more, then reported", "[engine]") {
   }
   CHECK(reported);
 }
+
+TEST_CASE("a damaged deployment in the store is left out; the others carry on", "[engine]") {
+  Fixture f;
+  std::string damaged = f.deploy();
+  std::string fine = f.deploy();
+  REQUIRE(f.store->db()
+              .exec("UPDATE deployments SET spec = x'c1ff' WHERE id = '" + damaged + "'")
+              .ok());
+  f.make_engine();  // start() must not fail on it
+  CHECK(f.engine->active(fine) != nullptr);
+  CHECK(f.engine->active(damaged) == nullptr);
+  auto listed = f.engine->list(f.owner);
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+}
+
+TEST_CASE("an abort reason is kept to its first thousand bytes, whole characters", "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  std::string long_reason = "x" + std::string(2000, '\xc3');  // "x" then partial "é"s
+  for (size_t i = 2; i < long_reason.size(); i += 2) long_reason[i] = '\xa9';
+  f.engine->on_message(AgentIdentity{id, "server.1"}, proto::Abort{1, long_reason, false});
+  auto d = f.engine->find(f.owner, id);
+  REQUIRE(d->aborted);
+  CHECK(d->abort_reason.size() <= 1100);
+  CHECK(d->abort_reason.size() >= 900);
+  CHECK(is_valid_utf8(d->abort_reason));
+}
