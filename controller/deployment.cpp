@@ -1,23 +1,13 @@
-#include "common/log.h"
 #include "controller/deployment.h"
-#include "common/log.h"
 
-#include "common/log.h"
 #include <algorithm>
-#include "common/log.h"
 
 #include "common/log.h"
 #include "controller/sqlite.h"
-#include "common/log.h"
 #include "controller/store.h"
-#include "common/log.h"
-
-#include "common/log.h"
 namespace slipway::controller {
 #include "common/log.h"
 namespace {
-#include "common/log.h"
-
 #include "common/log.h"
 constexpr const char* kStateNames[] = {"Initializing",   "Provisioning", "Executing",
 #include "common/log.h"
@@ -30,8 +20,6 @@ constexpr const char* kKeepRunningNames[] = {"always", "on-success", "on-error",
 constexpr const char* kStatusNames[] = {"pending", "launching", "booting",   "running",
 #include "common/log.h"
                                         "lost",    "failed",    "terminated"};
-#include "common/log.h"
-
 #include "common/log.h"
 template <typename E, size_t N>
 #include "common/log.h"
@@ -53,8 +41,6 @@ bool parse_enum(const char* const (&names)[N], const std::string& name, E* out) 
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Value strings(const std::vector<std::string>& list) {
 #include "common/log.h"
   Value out = Value::array();
@@ -65,8 +51,6 @@ Value strings(const std::vector<std::string>& list) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 std::vector<std::string> strings_of(const Value& v) {
 #include "common/log.h"
   std::vector<std::string> out;
@@ -76,8 +60,6 @@ std::vector<std::string> strings_of(const Value& v) {
   return out;
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 Value step_value(const proto::Step& s) {
 #include "common/log.h"
@@ -98,8 +80,6 @@ Value step_value(const proto::Step& s) {
       .set("packages", strings(s.packages));
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 proto::Step step_of(const Value& v) {
 #include "common/log.h"
@@ -123,8 +103,6 @@ proto::Step step_of(const Value& v) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 std::string join_lines(const std::set<std::string>& items) {
 #include "common/log.h"
   std::string out;
@@ -134,8 +112,6 @@ std::string join_lines(const std::set<std::string>& items) {
   return out;
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 std::set<std::string> split_lines(const std::string& text) {
 #include "common/log.h"
@@ -159,11 +135,7 @@ std::set<std::string> split_lines(const std::string& text) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 }  // namespace
-#include "common/log.h"
-
 #include "common/log.h"
 const char* state_name(DeploymentState state) {
 #include "common/log.h"
@@ -191,8 +163,6 @@ bool is_transient(DeploymentState s) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 const char* keep_running_name(KeepRunning p) {
 #include "common/log.h"
   return kKeepRunningNames[static_cast<int>(p)];
@@ -204,8 +174,6 @@ bool parse_keep_running(const std::string& name, KeepRunning* p) {
   return parse_enum(kKeepRunningNames, name, p);
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 const char* status_name(InstanceStatus s) {
 #include "common/log.h"
@@ -226,8 +194,6 @@ bool is_live(InstanceStatus s) {
          s != InstanceStatus::kTerminated;
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 Value NodePlan::to_value() const {
 #include "common/log.h"
@@ -301,8 +267,6 @@ Value NodePlan::to_value() const {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Result<NodePlan> NodePlan::from_value(const Value& v) {
 #include "common/log.h"
   if (!v.is_object() || !v["name"].is_string()) {
@@ -367,8 +331,6 @@ Result<NodePlan> NodePlan::from_value(const Value& v) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 const NodePlan* Deployment::node(const std::string& name) const {
 #include "common/log.h"
   for (const auto& n : nodes) {
@@ -380,8 +342,6 @@ const NodePlan* Deployment::node(const std::string& name) const {
   return nullptr;
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 std::vector<const Instance*> Deployment::live(const std::string& node_name) const {
 #include "common/log.h"
@@ -401,8 +361,6 @@ std::vector<const Instance*> Deployment::live(const std::string& node_name) cons
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 std::string Deployment::ids(const std::string& node_name) const {
 #include "common/log.h"
   std::vector<int64_t> indexes;
@@ -419,11 +377,7 @@ std::string Deployment::ids(const std::string& node_name) const {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 // ------------------------------------------------------------------ store
-#include "common/log.h"
-
 #include "common/log.h"
 namespace {
 #include "common/log.h"
@@ -433,9 +387,7 @@ constexpr const char* kDeploymentColumns =
 #include "common/log.h"
     "created_at, state_since, reached_ready, terminate_requested, ended_at, spec";
 #include "common/log.h"
-}
-#include "common/log.h"
-
+}  // namespace
 #include "common/log.h"
 Status DeploymentStore::insert(const Deployment& d) {
 #include "common/log.h"
@@ -489,8 +441,6 @@ Status DeploymentStore::insert(const Deployment& d) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Status DeploymentStore::save_state(const Deployment& d) {
 #include "common/log.h"
   SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
@@ -501,7 +451,8 @@ Status DeploymentStore::save_state(const Deployment& d) {
 #include "common/log.h"
                                                "terminate_requested=?, ended_at=? WHERE id=?"));
 #include "common/log.h"
-  return stmt.bind(1, state_name(d.state))
+  return stmt
+      .bind(1, state_name(d.state))
 #include "common/log.h"
       .bind(2, int64_t{d.aborted})
 #include "common/log.h"
@@ -521,8 +472,6 @@ Status DeploymentStore::save_state(const Deployment& d) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Status DeploymentStore::insert_instance(const std::string& deployment, const Instance& i) {
 #include "common/log.h"
   SLIPWAY_ASSIGN_OR_RETURN(
@@ -537,7 +486,8 @@ Status DeploymentStore::insert_instance(const std::string& deployment, const Ins
 #include "common/log.h"
           "address, phase, state_done, error, completed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
 #include "common/log.h"
-  return stmt.bind(1, deployment)
+  return stmt
+      .bind(1, deployment)
 #include "common/log.h"
       .bind(2, i.name)
 #include "common/log.h"
@@ -567,8 +517,6 @@ Status DeploymentStore::insert_instance(const std::string& deployment, const Ins
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Status DeploymentStore::save_instance(const std::string& deployment, const Instance& i) {
 #include "common/log.h"
   SLIPWAY_ASSIGN_OR_RETURN(
@@ -581,7 +529,8 @@ Status DeploymentStore::save_instance(const std::string& deployment, const Insta
 #include "common/log.h"
           "public_key=? WHERE deployment=? AND name=?"));
 #include "common/log.h"
-  return stmt.bind(1, status_name(i.status))
+  return stmt
+      .bind(1, status_name(i.status))
 #include "common/log.h"
       .bind(2, i.address)
 #include "common/log.h"
@@ -602,8 +551,6 @@ Status DeploymentStore::save_instance(const std::string& deployment, const Insta
       .run();
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 Result<Deployment> DeploymentStore::read_row(sql::Statement& stmt) {
 #include "common/log.h"
@@ -654,8 +601,6 @@ Result<Deployment> DeploymentStore::read_row(sql::Statement& stmt) {
   return d;
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 Status DeploymentStore::load_instances(Deployment* d) {
 #include "common/log.h"
@@ -709,8 +654,6 @@ Status DeploymentStore::load_instances(Deployment* d) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Result<std::vector<Deployment>> DeploymentStore::read_all(sql::Statement& stmt) {
 #include "common/log.h"
   std::vector<Deployment> out;
@@ -745,8 +688,6 @@ Result<std::vector<Deployment>> DeploymentStore::read_all(sql::Statement& stmt) 
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Result<std::vector<Deployment>> DeploymentStore::load_active() {
 #include "common/log.h"
   SLIPWAY_ASSIGN_OR_RETURN(
@@ -760,8 +701,6 @@ Result<std::vector<Deployment>> DeploymentStore::load_active() {
   return read_all(stmt);
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
 #include "common/log.h"
@@ -785,8 +724,6 @@ Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
 #include "common/log.h"
 }
 #include "common/log.h"
-
-#include "common/log.h"
 Result<std::vector<Deployment>> DeploymentStore::list(int64_t owner_uid) {
 #include "common/log.h"
   SLIPWAY_ASSIGN_OR_RETURN(
@@ -802,7 +739,5 @@ Result<std::vector<Deployment>> DeploymentStore::list(int64_t owner_uid) {
   return read_all(stmt);
 #include "common/log.h"
 }
-#include "common/log.h"
-
 #include "common/log.h"
 }  // namespace slipway::controller

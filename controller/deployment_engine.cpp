@@ -547,6 +547,11 @@ void DeploymentEngine::finish(Deployment& d) {
   }
   parameters_.forget(d.id);
   barriers_.forget(d.id);
+  const std::string prefix = d.id + "/";
+  for (auto it = agent_waits_.lower_bound({prefix, 0});
+       it != agent_waits_.end() && it->first.first.compare(0, prefix.size(), prefix) == 0;) {
+    it = agent_waits_.erase(it);
+  }
   for (const auto& name : launching_[d.id]) {
     const Instance* instance = instance_of(d, name);
     if (instance != nullptr) abandoned_[{d.id, name}] = instance->cloud;

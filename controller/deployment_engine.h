@@ -172,6 +172,11 @@ class DeploymentEngine {
   int64_t deadline(int64_t timeout_ms) const;
 
   // Agent requests (engine_agents.cpp).
+  // Waits on `keys` for request `request` of `who`, replacing an earlier wait
+  // of the same request (re-sent after a reconnect).
+  void wait_for(const Deployment& d, const AgentIdentity& who, uint64_t request,
+                std::vector<std::string> keys, int64_t deadline_steady,
+                ParameterStore::WaitCallback callback);
   void on_get(Deployment& d, const AgentIdentity& who, const proto::Get& get);
   void on_get_all(Deployment& d, const AgentIdentity& who, const proto::GetAll& get);
   void on_set(Deployment& d, const AgentIdentity& who, const proto::Set& set);
@@ -206,6 +211,9 @@ class DeploymentEngine {
   // waiting): (deployment, instance) -> cloud, so that a machine that still
   // comes up is removed, not leaked.
   std::map<std::pair<std::string, std::string>, std::string> abandoned_;
+  // Waits of agents' requests, by (agent, request id) -> ParameterStore wait.
+  using AgentWaitKey = std::pair<std::string, uint64_t>;
+  std::map<AgentWaitKey, uint64_t> agent_waits_;
   // Failed terminations retried so far, per (deployment, instance).
   std::map<std::pair<std::string, std::string>, int> terminate_retries_;
 };

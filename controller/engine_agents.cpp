@@ -147,13 +147,35 @@ void DeploymentEngine::on_get(Deployment& d, const AgentIdentity& who, const pro
     return reply(who, get.id,
                  Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
   uint64_t id = get.id;
-  parameters_.wait(d.id, {*key}, deadline(get.timeout_ms),
-                   [this, who, id](Result<ParameterStore::Values> values) {
-                     if (values.ok())
-                       reply(who, id, values->front());
-                     else
-                       reply(who, id, values.error());
-                   });
+  wait_for(d, who, id, {*key}, deadline(get.timeout_ms),
+           [this, who, id](Result<ParameterStore::Values> values) {
+             if (values.ok())
+               reply(who, id, values->front());
+             else
+               reply(who, id, values.error());
+           });
+}
+
+void DeploymentEngine::wait_for(const Deployment& d, const AgentIdentity& who, uint64_t request,
+                                std::vector<std::string> keys, int64_t deadline_steady,
+                                ParameterStore::WaitCallback callback) {
+  // An agent that reconnects sends its pending requests again: the new wait
+  // replaces the old one rather than answering twice.
+  AgentWaitKey tag{who.display(), request};
+  if (auto old = agent_waits_.find(tag); old != agent_waits_.end()) {
+    uint64_t old_id = old->second;
+    agent_waits_.erase(old);
+    parameters_.cancel(old_id);
+  }
+  agent_waits_[tag] = 0;
+  uint64_t wait_id = parameters_.wait(
+      d.id, std::move(keys), deadline_steady,
+      [this, tag, callback = std::move(callback)](Result<ParameterStore::Values> values) {
+        agent_waits_.erase(tag);
+        callback(std::move(values));
+      });
+  // Unless it was answered at once, remember it.
+  if (auto it = agent_waits_.find(tag); it != agent_waits_.end()) it->second = wait_id;
 }
 
 void DeploymentEngine::on_get_all(Deployment& d, const AgentIdentity& who,
@@ -183,14 +205,14 @@ void DeploymentEngine::on_get_all(Deployment& d, const AgentIdentity& who,
                    Error(Code::kAborted, "the deployment was aborted: " + d.abort_reason));
   }
   uint64_t id = get.id;
-  parameters_.wait(d.id, keys, deadline(get.timeout_ms),
-                   [this, who, id, names](Result<ParameterStore::Values> values) {
-                     if (!values.ok()) return reply(who, id, values.error());
-                     std::vector<std::string> lines;
-                     for (size_t i = 0; i < names.size(); ++i)
-                       lines.push_back(names[i] + " " + (*values)[i]);
-                     reply(who, id, std::string(), std::move(lines));
-                   });
+  wait_for(d, who, id, keys, deadline(get.timeout_ms),
+           [this, who, id, names](Result<ParameterStore::Values> values) {
+             if (!values.ok()) return reply(who, id, values.error());
+             std::vector<std::string> lines;
+             for (size_t i = 0; i < names.size(); ++i)
+               lines.push_back(names[i] + " " + (*values)[i]);
+             reply(who, id, std::string(), std::move(lines));
+           });
 }
 
 void DeploymentEngine::on_set(Deployment& d, const AgentIdentity& who, const proto::Set& set) {

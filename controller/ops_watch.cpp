@@ -1,9 +1,9 @@
 // Control operations that stream: watch (deploy --wait, wait), logs -f and
 // events -f. Each subscribes to what changes and unsubscribes when it
 // answers or its caller goes away.
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <algorithm>
 #include <memory>
 
 #include "controller/controller.h"

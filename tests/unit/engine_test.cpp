@@ -567,3 +567,26 @@ TEST_CASE("an abort reason is kept to its first thousand bytes, whole characters
   CHECK(d->abort_reason.size() >= 900);
   CHECK(is_valid_utf8(d->abort_reason));
 }
+
+TEST_CASE("a get sent again after a reconnect is answered once", "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  AgentIdentity client{id, "client.1"};
+  proto::Get get;
+  get.id = 7;
+  get.key = "server.1:port";
+  get.wait = true;
+  f.engine->on_message(client, get);
+  f.engine->on_message(client, get);  // the same request, re-sent
+  CHECK(f.engine->parameters().waits() == 1);
+  f.engine->on_message(AgentIdentity{id, "server.1"}, proto::Set{1, "port", "9000"});
+  int answers = 0;
+  for (const auto& [to, m] : f.agents.sent) {
+    if (auto* r = std::get_if<proto::Reply>(&m); r && to == client.display() && r->id == 7) {
+      ++answers;
+      CHECK(r->value == "9000");
+    }
+  }
+  CHECK(answers == 1);
+}
