@@ -7,6 +7,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "connectors/common/parallel.h"
 
 namespace slipway::connectors {
 namespace {
@@ -65,6 +70,63 @@ Result<std::string> read_tail(const std::string& path, size_t max_size) {
   }
   ::close(fd);
   return out;
+}
+
+Status terminate_machines(const std::string& cloud, const std::vector<std::string>& ids,
+                          size_t max_threads,
+                          const std::function<Status(const std::string&)>& terminate_one,
+                          std::vector<bool>* done) {
+  std::vector<std::optional<Error>> errors(ids.size());
+  parallel_for(ids.size(), max_threads, [&](size_t i) {
+    Status s = terminate_one(ids[i]);
+    if (!s.ok()) errors[i] = s.error().wrap("cannot terminate machine " + ids[i]);
+  });
+  done->assign(ids.size(), true);
+  std::optional<Error> first;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!errors[i]) continue;
+    (*done)[i] = false;
+    LOG_WARN("cloud %s: %s", cloud.c_str(), errors[i]->message().c_str());
+    if (!first) first = errors[i];
+  }
+  if (first) return *first;
+  return ok_status();
+}
+
+Result<std::vector<std::string>> list_machine_dirs(const std::string& root) {
+  if (!fs::exists(root)) return std::vector<std::string>{};
+  SLIPWAY_ASSIGN_OR_RETURN(auto names, fs::list_dir(root));
+  std::vector<std::string> ids;
+  for (auto& name : names) {
+    // Skips what is not a machine (write_file_atomic's leftovers, stray files).
+    if (check_machine_id(name).ok() && fs::exists(root + "/" + name + "/.")) ids.push_back(name);
+  }
+  return ids;
+}
+
+Status create_machine_dir(const std::string& path, const std::string& machine_id) {
+  SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(fs::dirname(path), 0700));
+  if (::mkdir(path.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return Error(Code::kAlreadyExists, "machine " + machine_id + " already exists on this cloud");
+    }
+    return Error(Code::kIo, "cannot create " + path + ": " + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+std::map<std::string, std::string> parse_record_lines(const std::string& text) {
+  std::map<std::string, std::string> fields;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return fields;
 }
 
 }  // namespace slipway::connectors

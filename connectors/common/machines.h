@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "connectors/connector.h"
@@ -19,6 +22,24 @@ Status check_machine_id(const std::string& machine_id);
 // The spec's hostname when it is a valid one (an error when it is not), else
 // one made from the machine id.
 Result<std::string> machine_hostname(const MachineSpec& spec);
+
+// Terminates every machine of `ids` with `terminate_one`, on at most
+// `max_threads` threads. (*done)[i] says whether ids[i] is gone; each failure
+// is logged naming `cloud`, and the first is returned.
+Status terminate_machines(const std::string& cloud, const std::vector<std::string>& ids,
+                          size_t max_threads,
+                          const std::function<Status(const std::string&)>& terminate_one,
+                          std::vector<bool>* done);
+
+// A machine's directory and its record, as every connector that keeps state
+// on the host lays them out: STATE_DIR/machines/MACHINE_ID/record.
+//
+// Ids of the machine directories under `root` (anything else is skipped).
+Result<std::vector<std::string>> list_machine_dirs(const std::string& root);
+// Creates `path`, mode 0700, and its parents; kAlreadyExists when it is there.
+Status create_machine_dir(const std::string& path, const std::string& machine_id);
+// The "key=value" lines of a record, by key (other lines are skipped).
+std::map<std::string, std::string> parse_record_lines(const std::string& text);
 
 // The last `max_size` bytes of a file; "" when it does not exist yet.
 Result<std::string> read_tail(const std::string& path, size_t max_size);

@@ -218,21 +218,9 @@ Status LocalConnector::terminate(const std::vector<std::string>& machine_ids) {
 
 Status LocalConnector::terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
                                      std::vector<bool>* done) {
-  std::vector<std::optional<Error>> errors(ids.size());
-  parallel_for(ids.size(), kMaxParallel, [&](size_t i) {
-    Status s = terminate_one(ids[i], runtime);
-    if (!s.ok()) errors[i] = s.error().wrap("cannot terminate machine " + ids[i]);
-  });
-  done->assign(ids.size(), true);
-  std::optional<Error> first;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!errors[i]) continue;
-    (*done)[i] = false;
-    LOG_WARN("cloud %s: %s", cloud_.c_str(), errors[i]->message().c_str());
-    if (!first) first = errors[i];
-  }
-  if (first) return *first;
-  return ok_status();
+  return terminate_machines(
+      cloud_, ids, kMaxParallel, [&](const std::string& id) { return terminate_one(id, runtime); },
+      done);
 }
 
 Status LocalConnector::terminate_one(const std::string& machine_id, const Runtime& runtime) {

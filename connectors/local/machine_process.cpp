@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/version.h"
 #include "connectors/common/command.h"
+#include "connectors/common/pidfd.h"
 #include "connectors/local/launch_protocol.h"
 
 namespace slipway::connectors::local {
@@ -29,45 +30,6 @@ std::string own_directory() {
   if (n <= 0) return "";
   path[n] = '\0';
   return fs::dirname(path);
-}
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
-int pidfd_open(pid_t pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-bool pidfd_kill(int pidfd) {
-  return ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0 || errno == ESRCH;
-}
-
-// Waits until every pidfd is readable (its process has exited), or `timeout`.
-bool wait_exited(std::vector<pollfd>& fds, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  size_t exited = 0;
-  while (exited < fds.size()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
-    if (n < 0 && errno != EINTR) return false;
-    for (auto& p : fds) {
-      if (p.fd >= 0 && p.revents != 0) {
-        p.fd = -1;  // poll skips negative descriptors
-        ++exited;
-      }
-    }
-  }
-  return true;
 }
 
 bool same_namespace(const std::string& link, const struct stat& ns) {

@@ -16,6 +16,7 @@
 
 #include "common/fs.h"
 #include "connectors/common/machines.h"
+#include "connectors/common/pidfd.h"
 #include "connectors/common/process_stamp.h"
 #include "connectors/qemu/qmp.h"
 #include "connectors/qemu/vm_dir.h"
@@ -25,39 +26,6 @@ namespace {
 
 constexpr size_t kLogTail = 16 << 10;
 constexpr size_t kMaxReason = 600;
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
-int pidfd_open(pid_t pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-bool pidfd_kill(int pidfd) {
-  return ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0 || errno == ESRCH;
-}
-
-// Waits until the pidfd's process has exited, or `timeout`.
-bool wait_exited(int pidfd, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{pidfd, POLLIN, 0};
-    int n = ::poll(&p, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (errno != EINTR) return false;
-  }
-}
 
 // Reaps the pidfd's process if it is our child and has exited; its exit
 // status (128 + signal when killed), or -1 when there was nothing to reap.

@@ -21,15 +21,7 @@ std::string VmRecord::to_text() const {
 
 Result<VmRecord> VmRecord::parse(const std::string& text) {
   VmRecord r;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+  for (const auto& [key, value] : parse_record_lines(text)) {
     if (key == "machine_id") r.machine_id = value;
     if (key == "hostname") r.hostname = value;
     if (key == "tap") r.tap = value;
@@ -57,15 +49,7 @@ bool is_tap_name(const std::string& name) {
 }
 
 Result<std::vector<std::string>> VmDir::list(const std::string& state_dir) {
-  std::string root = machines_root(state_dir);
-  if (!fs::exists(root)) return std::vector<std::string>{};
-  SLIPWAY_ASSIGN_OR_RETURN(auto names, fs::list_dir(root));
-  std::vector<std::string> ids;
-  for (auto& name : names) {
-    // Skips what is not a machine (write_file_atomic's leftovers, stray files).
-    if (check_machine_id(name).ok() && fs::exists(root + "/" + name + "/.")) ids.push_back(name);
-  }
-  return ids;
+  return list_machine_dirs(machines_root(state_dir));
 }
 
 bool VmDir::exists() const {
@@ -73,13 +57,7 @@ bool VmDir::exists() const {
 }
 
 Status VmDir::create() const {
-  SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(fs::dirname(path_), 0700));
-  if (::mkdir(path_.c_str(), 0700) != 0) {
-    if (errno == EEXIST) {
-      return Error(Code::kAlreadyExists, "machine " + id_ + " already exists on this cloud");
-    }
-    return Error(Code::kIo, "cannot create " + path_ + ": " + std::strerror(errno));
-  }
+  SLIPWAY_RETURN_IF_ERROR(create_machine_dir(path_, id_));
   return ok_status();
 }
 

@@ -1,0 +1,65 @@
+// Process file descriptors: waiting for and killing one process for sure,
+// whatever later reuses its pid. Header-only, shared by the connectors that
+// run processes of their own (local's launcher, qemu).
+#pragma once
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <vector>
+
+namespace slipway::connectors {
+
+// A descriptor closed when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+inline int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+// SIGKILL to the pidfd's process; true when sent or when it is gone already.
+inline bool pidfd_kill(int pidfd) {
+  return ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0 || errno == ESRCH;
+}
+
+// Waits until every pidfd of `fds` is readable (its process has exited), or
+// `timeout` passes; looks at least once. Those that exited get fd -1.
+inline bool wait_exited(std::vector<pollfd>& fds, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         deadline - std::chrono::steady_clock::now())
+                                         .count());
+    for (auto& p : fds) p.revents = 0;
+    int n = ::poll(fds.data(), fds.size(), static_cast<int>(left));
+    if (n < 0 && errno != EINTR) return false;
+    bool all = true;
+    for (auto& p : fds) {
+      if (p.fd >= 0 && p.revents != 0) p.fd = -1;  // poll skips negative descriptors
+      if (p.fd >= 0) all = false;
+    }
+    if (all) return true;
+    if (left == 0) return false;
+  }
+}
+
+inline bool wait_exited(int pidfd, std::chrono::milliseconds timeout) {
+  std::vector<pollfd> fds{pollfd{pidfd, POLLIN, 0}};
+  return wait_exited(fds, timeout);
+}
+
+}  // namespace slipway::connectors
