@@ -78,8 +78,9 @@ deb $mirror $suite main
 deb $mirror $suite-updates main
 deb ${mirror%/debian}/debian-security $suite-security main
 EOF
-  # A machine's disk is /dev/vda, mounted read-write once systemd is up.
-  echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" >"$new/etc/fstab"
+  # A machine's disk is /dev/vda, which the kernel mounts read-write
+  # (root=/dev/vda rw); no fsck of a mounted root.
+  echo "/dev/vda / ext4 defaults,errors=remount-ro 0 0" >"$new/etc/fstab"
   # The cloud names the machine (slipway.hostname, or the local cloud's
   # /etc/hostname) and gives it resolvers (slipway.dns, the local cloud's
   # /etc/resolv.conf); the build host's must not stay in the image.

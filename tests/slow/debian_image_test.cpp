@@ -40,7 +40,7 @@ platform: debian
 reference:
   local: {rootfs: debian-12}
 )");
-  h.push(R"(kind: image
+  h.push(R"yaml(kind: image
 name: tests/debian-12/hello
 description: GNU hello from Debian, on the Debian 12 image
 parent: tests/debian-12
@@ -53,7 +53,7 @@ scripts:
     ss-set greeting "$(hello)"
     ss-set agent "$(dpkg-query -W -f='${Package} ${Version}' slipway-agent)"
     ss-set os "$(. /etc/os-release && echo "$ID $VERSION_ID")"
-)");
+)yaml");
 
   const auto started = std::chrono::steady_clock::now();
   Output out;
