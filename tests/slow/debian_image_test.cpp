@@ -58,13 +58,13 @@ scripts:
   const auto started = std::chrono::steady_clock::now();
   Output out;
   std::string id = h.deploy({"tests/debian-12/hello", "--wait"}, &out);
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
   INFO(out.err);
   REQUIRE(out.status == 0);
   WARN("deployed tests/debian-12/hello (apt-get update and install of hello) in " << seconds
-                                                                                    << " s");
+                                                                                  << " s");
 
   CHECK(h.param(id, "hello.1:greeting") == "Hello, world!");
   // The machine ran on the image, which has the slipway-agent package.
@@ -74,6 +74,50 @@ scripts:
   CHECK(run({"/usr/bin/dpkg-query", "-W", "hello"}).status != 0);
   CHECK_FALSE(fs::exists("/usr/bin/hello"));
   CHECK_FALSE(fs::exists(rootfs + "/usr/bin/hello"));
+  CHECK(h.terminate_and_wait(id) == "Done");
+  CHECK(h.leftovers_text() == "");
+}
+
+TEST_CASE("the Debian 12 image boots on qemu and installs a package from Debian",
+          "[slow][qemu][debian-12]") {
+  SKIP_WITHOUT_ROOT();
+  const std::string dir = kImagesDir + "/debian-12";
+  INFO("build it with: cmake --build build --target image-debian-12");
+  REQUIRE(fs::exists(dir + "/disk.qcow2"));
+
+  DeployHarness h("images-dir: " + kImagesDir + "\n", QemuCloud::kYes);
+  h.start();
+  h.push(R"yaml(kind: image
+name: tests/debian-12/hello
+description: GNU hello from Debian, on the Debian 12 image's disk
+parent: base/debian-12
+packages: [hello]
+parameters:
+  outputs: [greeting, init, seed]
+scripts:
+  deployment: |
+    set -e
+    ss-set greeting "$(hello)"
+    ss-set init "$(cat /proc/1/comm)"
+    ss-set seed "$(systemctl is-active slipway-boot.service) $(ls /run/slipway/seed)"
+)yaml");
+
+  const auto started = std::chrono::steady_clock::now();
+  Output out;
+  std::string id = h.deploy({"tests/debian-12/hello", "--cloud", "qemu", "--wait"}, &out);
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  INFO("deploy --wait said:\n" << out.err << "\nslipwayd log:\n" << read_text(h.log()));
+  REQUIRE(out.status == 0);
+  WARN("booted the Debian 12 disk on qemu, installed hello and ran it in " << seconds << " s");
+
+  CHECK(h.param(id, "hello.1:greeting") == "Hello, world!");
+  // systemd booted the machine; slipway-boot mounted the NoCloud seed and
+  // the agent's unit started from it.
+  CHECK(h.param(id, "hello.1:init") == "systemd");
+  CHECK(h.param(id, "hello.1:seed") == "active meta-data\nuser-data");
+  CHECK(h.param(id, "hello.1:hostname").rfind(h.qemu_subnet_prefix(), 0) == 0);
   CHECK(h.terminate_and_wait(id) == "Done");
   CHECK(h.leftovers_text() == "");
 }
