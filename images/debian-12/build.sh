@@ -67,17 +67,22 @@ make_rootfs() {
   new=$out/rootfs.new
   rm -rf "$new"
   say "debootstrap $suite from $mirror"
+  log=$out/debootstrap.log
   debootstrap --variant=minbase --include="$include" --components=main \
-    "$suite" "$new" "$mirror" >"$out/debootstrap.log" 2>&1 || {
-    tail -20 "$out/debootstrap.log" >&2
+    "$suite" "$new" "$mirror" >"$log" 2>&1 || {
+    tail -20 "$log" >&2
     exit 1
   }
+  rm -f "$log"
 
   cat >"$new/etc/apt/sources.list" <<EOF
 deb $mirror $suite main
 deb $mirror $suite-updates main
 deb ${mirror%/debian}/debian-security $suite-security main
 EOF
+  # Machines run apt-get update before their packages: no translations to
+  # fetch and parse (6 MB, seconds under TCG).
+  echo 'Acquire::Languages "none";' >"$new/etc/apt/apt.conf.d/99slipway-no-translations"
   # A machine's disk is /dev/vda, which the kernel mounts read-write
   # (root=/dev/vda rw); no fsck of a mounted root.
   echo "/dev/vda / ext4 defaults,errors=remount-ro 0 0" >"$new/etc/fstab"
