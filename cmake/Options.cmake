@@ -38,7 +38,12 @@ if(SLIPWAY_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "SLIPWAY_FUZZ needs clang: cmake -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
 endif()
 
-# Where programs look for their siblings once installed.
+# Where programs look for their siblings once installed. These paths are
+# compiled in, and the Debian packages (packaging/) are made from the install
+# rules, so the prefix defaults to Debian's /usr rather than /usr/local.
+if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
+  set(CMAKE_INSTALL_PREFIX /usr CACHE PATH "Install prefix" FORCE)
+endif()
 include(GNUInstallDirs)
 set(SLIPWAY_LIBEXEC_DIR "${CMAKE_INSTALL_FULL_LIBEXECDIR}/slipway")
 set(SLIPWAY_DATA_DIR "${CMAKE_INSTALL_FULL_DATADIR}/slipway")

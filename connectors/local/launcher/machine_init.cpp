@@ -57,6 +57,9 @@ void populate_dev(const std::string& root) {
     const std::string path = root + "/dev/" + node.name;
     check(::mknod(path.c_str(), S_IFCHR | 0666, makedev(node.major, node.minor)),
           "cannot create /dev/" + std::string(node.name) + " in the machine");
+    // mknod applies slipwayd's umask; users other than root (apt's _apt
+    // sandbox writes to /dev/null) need the nodes writable.
+    check(::chmod(path.c_str(), 0666), "cannot chmod /dev/" + std::string(node.name));
   }
   check(::mkdir((root + "/dev/pts").c_str(), 0755), "cannot create /dev/pts in the machine");
   check(::mkdir((root + "/dev/shm").c_str(), 01777), "cannot create /dev/shm in the machine");
