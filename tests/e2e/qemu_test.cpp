@@ -43,6 +43,7 @@ std::string console_of(DeployHarness& h, const std::string& id, const std::strin
 TEST_CASE("examples/hello reaches Ready on four qemu machines of the busybox image",
           "[e2e][qemu]") {
   SKIP_WITHOUT_ROOT();
+  SKIP_WITHOUT_BUSYBOX_IMAGE();
   DeployHarness h("", QemuCloud::kYes);
   h.start();
   h.push_source("examples/hello");
@@ -76,6 +77,7 @@ TEST_CASE("examples/hello reaches Ready on four qemu machines of the busybox ima
 TEST_CASE("one deployment on local and qemu machines at once exchanges its parameters",
           "[e2e][qemu][local]") {
   SKIP_WITHOUT_ROOT();
+  SKIP_WITHOUT_BUSYBOX_IMAGE();
   DeployHarness h("", QemuCloud::kYes);
   h.start();
   h.push_source("examples/hello");
@@ -101,6 +103,7 @@ TEST_CASE("one deployment on local and qemu machines at once exchanges its param
 TEST_CASE("a qemu machine that never calls back aborts its deployment and leaves nothing",
           "[e2e][qemu]") {
   SKIP_WITHOUT_ROOT();
+  SKIP_WITHOUT_BUSYBOX_IMAGE();
   DeployHarness h("provisioning-timeout: 8s\n", QemuCloud::kYes);
   h.start();
   // A kernel with no initramfs and no disk: it boots, finds no root file

@@ -42,12 +42,16 @@ using namespace slipway::test;
 
 namespace {
 
-#define REQUIRE_ROOT()                                             \
-  do {                                                             \
-    if (::geteuid() != 0) {                                        \
-      WARN("the qemu connector needs root: this case is skipped"); \
-      return;                                                      \
-    }                                                              \
+#define REQUIRE_ROOT_AND_IMAGE()                                     \
+  do {                                                               \
+    if (::geteuid() != 0) {                                          \
+      WARN("the qemu connector needs root: this case is skipped");   \
+      return;                                                        \
+    }                                                                \
+    if (!SLIPWAY_HAS_BUSYBOX_IMAGE) {                                \
+      WARN("this build has no busybox image: this case is skipped"); \
+      return;                                                        \
+    }                                                                \
   } while (false)
 
 constexpr int kBootTimeoutMs = 90000;  // TCG on a busy 2-core host
@@ -307,7 +311,7 @@ TEST_CASE("the KVM probe decides within its deadline, and a setting overrides it
 
 TEST_CASE("qemu machines boot the busybox image, reach the host and each other, and leave nothing",
           "[integration][qemu]") {
-  REQUIRE_ROOT();
+  REQUIRE_ROOT_AND_IMAGE();
   TestVmCloud cloud;
   Listener controller(cloud.controller_address());
   MachineSpec a_spec = cloud.spec(
@@ -372,7 +376,7 @@ TEST_CASE("qemu machines boot the busybox image, reach the host and each other, 
 
 TEST_CASE("a qemu machine gets its own disk over the image's, and reap removes what a crash left",
           "[integration][qemu]") {
-  REQUIRE_ROOT();
+  REQUIRE_ROOT_AND_IMAGE();
   TestVmCloud cloud;
   TempDir scratch;
   const std::string disk = scratch.path() + "/disk.img";
@@ -419,7 +423,7 @@ TEST_CASE("a qemu machine gets its own disk over the image's, and reap removes w
 
 TEST_CASE("a missing kernel or a qemu that will not start is one sentence and leaves nothing",
           "[integration][qemu]") {
-  REQUIRE_ROOT();
+  REQUIRE_ROOT_AND_IMAGE();
   TempDir scratch;
   TestVmCloud cloud;
   // None of these machines boots: their "controller" is never called.

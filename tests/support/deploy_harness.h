@@ -65,6 +65,15 @@ bool can_run_machines();
 
 // Ends a test that needs machines on the local cloud when not root (CI runs
 // as root; a developer's plain `ctest` still passes the rest).
+// Virtual machines boot the busybox image, which sanitizer builds lack.
+#define SKIP_WITHOUT_BUSYBOX_IMAGE()                                              \
+  do {                                                                            \
+    if (!SLIPWAY_HAS_BUSYBOX_IMAGE) {                                             \
+      WARN("skipped: this build has no busybox image (its agent is not static)"); \
+      return;                                                                     \
+    }                                                                             \
+  } while (false)
+
 #define SKIP_WITHOUT_ROOT()                        \
   do {                                             \
     if (!::slipway::test::can_run_machines()) {    \
