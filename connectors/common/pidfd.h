@@ -40,21 +40,22 @@ inline bool pidfd_kill(int pidfd) {
 // `timeout` passes; looks at least once. Those that exited get fd -1.
 inline bool wait_exited(std::vector<pollfd>& fds, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
+  auto all_exited = [&] {
+    return std::all_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd < 0; });
+  };
+  while (!all_exited()) {
     auto left = std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
                                          deadline - std::chrono::steady_clock::now())
                                          .count());
     for (auto& p : fds) p.revents = 0;
     int n = ::poll(fds.data(), fds.size(), static_cast<int>(left));
     if (n < 0 && errno != EINTR) return false;
-    bool all = true;
     for (auto& p : fds) {
       if (p.fd >= 0 && p.revents != 0) p.fd = -1;  // poll skips negative descriptors
-      if (p.fd >= 0) all = false;
     }
-    if (all) return true;
-    if (left == 0) return false;
+    if (left == 0 && !all_exited()) return false;
   }
+  return true;
 }
 
 inline bool wait_exited(int pidfd, std::chrono::milliseconds timeout) {

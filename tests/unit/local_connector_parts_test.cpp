@@ -1,8 +1,11 @@
 // The local connector's pure parts: subnet arithmetic, machine records and
 // the names reap() relies on. (The connector itself is tested on the host in
 // tests/integration/local_connector_test.cpp.)
+#include <sys/wait.h>
+
 #include <catch2/catch.hpp>
 
+#include "connectors/common/pidfd.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/settings.h"
 
@@ -55,4 +58,33 @@ TEST_CASE("local machine names are safe and fit the kernel's limits", "[unit][lo
   CHECK(veth_name(ns).size() <= 15);
   CHECK(veth_name(ns) != veth_name(netns_name("slipway0", "k3v9x2qa-web.3")));
   CHECK(mac_for(*parse_ipv4("10.213.0.7")) == "02:53:0a:d5:00:07");
+}
+
+TEST_CASE("waiting on pidfds returns when all have exited, at once when there are none",
+          "[local]") {
+  using namespace std::chrono;
+  std::vector<pollfd> none;
+  auto started = steady_clock::now();
+  CHECK(connectors::wait_exited(none, seconds(5)));
+  CHECK(steady_clock::now() - started < seconds(1));
+
+  pid_t quick = ::fork();
+  if (quick == 0) ::_exit(0);
+  pid_t slow = ::fork();
+  if (slow == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  connectors::Fd quick_fd(connectors::pidfd_open(quick));
+  connectors::Fd slow_fd(connectors::pidfd_open(slow));
+  REQUIRE(quick_fd.fd >= 0);
+  REQUIRE(slow_fd.fd >= 0);
+  CHECK(connectors::wait_exited(quick_fd.fd, seconds(5)));
+  std::vector<pollfd> both{{quick_fd.fd, POLLIN, 0}, {slow_fd.fd, POLLIN, 0}};
+  CHECK_FALSE(connectors::wait_exited(both, milliseconds(50)));
+  CHECK(connectors::pidfd_kill(slow_fd.fd));
+  both = {{quick_fd.fd, POLLIN, 0}, {slow_fd.fd, POLLIN, 0}};
+  CHECK(connectors::wait_exited(both, seconds(5)));
+  ::waitpid(quick, nullptr, 0);
+  ::waitpid(slow, nullptr, 0);
 }
