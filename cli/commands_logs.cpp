@@ -62,13 +62,35 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
   struct LogsArgs {
     std::string id, instance;
     bool follow = false;
+    bool console = false;
   };
   auto l = std::make_shared<LogsArgs>();
   auto* logs = app.add_subcommand("logs", "the output of every script; live with -f");
   logs->add_option("id", l->id, "deployment id")->required();
   logs->add_option("instance", l->instance, "only this instance (web.2)");
   logs->add_flag("-f,--follow", l->follow, "keep printing as scripts run");
+  logs->add_flag("--console", l->console,
+                 "the machine's console instead (its boot, then the agent's log)");
   logs->callback([&session, &outcome, l] {
+    if (l->console) {
+      if (l->instance.empty() || l->follow) {
+        outcome.status =
+            session.fail(Error(Code::kUsage,
+                               "--console shows one machine's console: name its instance, "
+                               "without -f"));
+        return;
+      }
+      auto console = session.call(
+          Value::object().set("op", "console").set("id", l->id).set("instance", l->instance));
+      if (!console.ok()) {
+        outcome.status = session.fail(console.error());
+        return;
+      }
+      if (session.json) return session.print_json(*console);
+      std::fwrite((*console)["console"].str().data(), 1, (*console)["console"].str().size(),
+                  stdout);
+      return;
+    }
     LogPrinter printer;
     auto result = session.call(Value::object()
                                    .set("op", "logs")

@@ -44,6 +44,11 @@ TEST_CASE("bad modules, parameters, modules and clouds give one clear error and 
   CHECK(show.status == 3);
   Output wait = h.cli({"wait", "nosuchid"});
   CHECK(wait.status == 3);
+  Output console = h.cli({"logs", "nosuchid", "--console"});
+  CHECK(console.status == 2);
+  CHECK(console.err ==
+        "slipway: --console shows one machine's console: name its instance, without -f\n");
+  CHECK(h.cli({"logs", "nosuchid", "web.1", "--console"}).status == 3);
 
   CHECK(h.cli_json({"list"}).items().empty());  // nothing was created
   CHECK(h.cli_json({"module", "list"}) == before);

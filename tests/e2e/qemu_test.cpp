@@ -32,10 +32,10 @@ void check_hello(DeployHarness& h, const std::string& id, const std::vector<std:
   CHECK(read_text(h.log()).find(token) == std::string::npos);
 }
 
+// What `slipway logs ID INSTANCE --console` prints.
 std::string console_of(DeployHarness& h, const std::string& id, const std::string& instance) {
-  auto answer =
-      h.call(Value::object().set("op", "console").set("id", id).set("instance", instance));
-  return answer.ok() ? (*answer)["console"].str() : answer.error().message();
+  Output out = h.cli({"logs", id, instance, "--console"});
+  return out.status == 0 ? out.out : out.err;
 }
 
 }  // namespace
