@@ -61,9 +61,14 @@ constexpr const char* kAgentScript =
     " > /agent-sysctl\n"
     "while :; do sleep 3600; done\n";
 
+// Where the tests' files go: on the host's root as machines see it. Not
+// under /tmp, which is a fresh tmpfs in every machine (a checkout in /tmp
+// would otherwise make what the tests look for invisible for that reason).
 std::string working_dir() {
   char buf[PATH_MAX];
-  return ::getcwd(buf, sizeof buf) != nullptr ? std::string(buf) : std::string("/tmp");
+  std::string cwd = ::getcwd(buf, sizeof buf) != nullptr ? std::string(buf) : "";
+  if (cwd.empty() || cwd == "/tmp" || cwd.rfind("/tmp/", 0) == 0) return "/var/tmp";
+  return cwd;
 }
 
 std::string program(const std::string& name) {
