@@ -11,6 +11,7 @@
 
 #include "common/fs.h"
 #include "common/log.h"
+#include "connectors/common/ipv4.h"
 #include "connectors/common/parallel.h"
 
 namespace slipway::connectors {
@@ -127,6 +128,23 @@ std::map<std::string, std::string> parse_record_lines(const std::string& text) {
     if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
   }
   return fields;
+}
+
+std::vector<Machine> describe_machines(
+    const std::vector<std::string>& ids,
+    const std::function<std::optional<MachineState>(const std::string&)>& lookup) {
+  std::vector<Machine> out;
+  for (const auto& id : ids) {
+    Machine m{id, "", "gone"};
+    if (check_machine_id(id).ok()) {
+      if (auto state = lookup(id)) {
+        m.address = format_ipv4(state->address);
+        m.vmstate = state->running ? "running" : "stopped";
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace slipway::connectors

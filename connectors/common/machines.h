@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,17 @@ Result<std::vector<std::string>> list_machine_dirs(const std::string& root);
 Status create_machine_dir(const std::string& path, const std::string& machine_id);
 // The "key=value" lines of a record, by key (other lines are skipped).
 std::map<std::string, std::string> parse_record_lines(const std::string& text);
+
+// What a connector's describe() answers: for each id, `lookup` gives the
+// machine's address and whether it runs, or nothing when it has no record
+// ("gone"). Ids that are not machine ids are "gone" without a lookup.
+struct MachineState {
+  uint32_t address = 0;
+  bool running = false;
+};
+std::vector<Machine> describe_machines(
+    const std::vector<std::string>& ids,
+    const std::function<std::optional<MachineState>(const std::string&)>& lookup);
 
 // The last `max_size` bytes of a file; "" when it does not exist yet.
 Result<std::string> read_tail(const std::string& path, size_t max_size);

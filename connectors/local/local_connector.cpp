@@ -248,19 +248,11 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
 }
 
 std::vector<Machine> LocalConnector::describe(const std::vector<std::string>& machine_ids) {
-  std::vector<Machine> out;
-  for (const auto& id : machine_ids) {
-    Machine m{id, "", "gone"};
-    if (check_machine_id(id).ok()) {
-      auto record = MachineDir(env_.state_dir, id).read_record();
-      if (record.ok()) {
-        m.address = format_ipv4(record->address);
-        m.vmstate = machine_running({record->pid, record->start_time}) ? "running" : "stopped";
-      }
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  return describe_machines(machine_ids, [&](const std::string& id) -> std::optional<MachineState> {
+    auto record = MachineDir(env_.state_dir, id).read_record();
+    if (!record.ok()) return std::nullopt;
+    return MachineState{record->address, machine_running({record->pid, record->start_time})};
+  });
 }
 
 Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string>& keep) {

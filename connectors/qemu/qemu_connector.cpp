@@ -327,19 +327,11 @@ Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime
 }
 
 std::vector<Machine> QemuConnector::describe(const std::vector<std::string>& machine_ids) {
-  std::vector<Machine> out;
-  for (const auto& id : machine_ids) {
-    Machine m{id, "", "gone"};
-    if (check_machine_id(id).ok()) {
-      auto record = VmDir(env_.state_dir, id).read_record();
-      if (record.ok()) {
-        m.address = format_ipv4(record->address);
-        m.vmstate = vm_running({record->pid, record->start_time}) ? "running" : "stopped";
-      }
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  return describe_machines(machine_ids, [&](const std::string& id) -> std::optional<MachineState> {
+    auto record = VmDir(env_.state_dir, id).read_record();
+    if (!record.ok()) return std::nullopt;
+    return MachineState{record->address, vm_running({record->pid, record->start_time})};
+  });
 }
 
 Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>& keep) {
