@@ -1,6 +1,7 @@
 #include "support/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -119,7 +121,15 @@ void Process::kill() {
   pid_ = -1;
 }
 
-Output run(const std::vector<std::string>& argv, const std::string& input, int timeout_ms) {
+namespace {
+
+struct Identity {
+  uid_t uid;
+  gid_t gid;
+};
+
+Output run_with(const std::optional<Identity>& as, const std::vector<std::string>& argv,
+                const std::string& input, int timeout_ms) {
   int in[2], out[2], err[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) return {};
   std::vector<std::string> args = argv;
@@ -129,6 +139,10 @@ Output run(const std::vector<std::string>& argv, const std::string& input, int t
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
+    if (as && (::setgroups(1, &as->gid) != 0 || ::setresgid(as->gid, as->gid, as->gid) != 0 ||
+               ::setresuid(as->uid, as->uid, as->uid) != 0)) {
+      ::_exit(126);
+    }
     exec_child(args);
   }
   ::close(in[0]);
@@ -166,6 +180,16 @@ Output run(const std::vector<std::string>& argv, const std::string& input, int t
   ::waitpid(pid, &status, 0);
   result.status = decode_status(status);
   return result;
+}
+
+}  // namespace
+
+Output run(const std::vector<std::string>& argv, const std::string& input, int timeout_ms) {
+  return run_with(std::nullopt, argv, input, timeout_ms);
+}
+
+Output run_as(uid_t uid, gid_t gid, const std::vector<std::string>& argv, int timeout_ms) {
+  return run_with(Identity{uid, gid}, argv, "", timeout_ms);
 }
 
 bool eventually(const std::function<bool()>& condition, int timeout_ms) {

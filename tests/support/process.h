@@ -44,6 +44,8 @@ struct Output {
 };
 Output run(const std::vector<std::string>& argv, const std::string& input = "",
            int timeout_ms = 60000);
+// The same as user `uid` with group `gid` and no other (needs root).
+Output run_as(uid_t uid, gid_t gid, const std::vector<std::string>& argv, int timeout_ms = 60000);
 
 // Polls `condition` every 20 ms until it holds or `timeout_ms` passes.
 bool eventually(const std::function<bool()>& condition, int timeout_ms);
