@@ -23,10 +23,14 @@ Harness::Harness(std::string config_yaml, std::string agent_endpoint)
     : endpoint_arg_(std::move(agent_endpoint)) {
   socket_ = dir_.path() + "/control.sock";
   log_ = dir_.path() + "/slipwayd.log";
-  if (!config_yaml.empty()) {
-    config_path_ = dir_.path() + "/slipway.yaml";
-    REQUIRE(fs::write_file_atomic(config_path_, config_yaml, 0644).ok());
+  // Without clouds of its own a test's controller would make the default
+  // local cloud's bridge, slipway0, which is the host's, not the test's: it
+  // gets the process cloud only.
+  if (config_yaml.find("clouds:") == std::string::npos) {
+    config_yaml += "default-cloud: process\nclouds: {process: {}}\n";
   }
+  config_path_ = dir_.path() + "/slipway.yaml";
+  REQUIRE(fs::write_file_atomic(config_path_, config_yaml, 0644).ok());
 }
 
 Harness::~Harness() {
