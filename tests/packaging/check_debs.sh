@@ -88,6 +88,12 @@ for deb in "$controller_deb" "$agent_deb"; do
   awk '$2 != "root/root" { print; bad = 1 } END { exit bad }' "$tmp/contents" ||
     fail "$(basename "$deb") has files not owned by root"
   ! grep -q ' \./usr/local/' "$tmp/contents" || fail "$(basename "$deb") installs into /usr/local"
+  # Installed-Size is what the files take (KiB), links counted as links:
+  # within 64 KiB of the sum of the regular files' sizes.
+  declared=$(dpkg-deb -f "$deb" Installed-Size)
+  files_kib=$(awk '$1 !~ /^l/ { sum += $3 } END { print int(sum / 1024) }' "$tmp/contents")
+  [ "$declared" -le $((files_kib + 64)) ] && [ "$declared" -ge "$files_kib" ] ||
+    fail "$(basename "$deb") says Installed-Size $declared KiB; its files take $files_kib KiB"
   for script in postinst prerm postrm; do
     dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx "\./$script" ||
       fail "$(basename "$deb") has no $script"
