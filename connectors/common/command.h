@@ -9,6 +9,8 @@
 // Thread-safe: any number of threads may run commands at once.
 #pragma once
 
+#include <spawn.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -16,6 +18,22 @@
 #include "common/status.h"
 
 namespace slipway::connectors {
+
+// posix_spawn attributes and file actions, freed whatever happens.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
 
 struct CommandResult {
   int status = -1;     // exit code, or 128 + signal

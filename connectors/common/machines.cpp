@@ -73,6 +73,17 @@ Result<std::string> read_tail(const std::string& path, size_t max_size) {
   return out;
 }
 
+std::vector<Result<Machine>> launch_machines(
+    const std::vector<MachineSpec>& specs, size_t max_threads,
+    const std::function<Result<Machine>(const MachineSpec&)>& launch_one) {
+  std::vector<std::optional<Result<Machine>>> slots(specs.size());
+  parallel_for(specs.size(), max_threads, [&](size_t i) { slots[i] = launch_one(specs[i]); });
+  std::vector<Result<Machine>> results;
+  results.reserve(specs.size());
+  for (auto& slot : slots) results.push_back(std::move(*slot));
+  return results;
+}
+
 Status terminate_machines(const std::string& cloud, const std::vector<std::string>& ids,
                           size_t max_threads,
                           const std::function<Status(const std::string&)>& terminate_one,

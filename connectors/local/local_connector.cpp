@@ -14,7 +14,6 @@
 #include "connectors/common/address_pool.h"
 #include "connectors/common/bridge_network.h"
 #include "connectors/common/machines.h"
-#include "connectors/common/parallel.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
 #include "connectors/local/machine_process.h"
@@ -133,15 +132,10 @@ Status LocalConnector::load_addresses() {
 }
 
 std::vector<Result<Machine>> LocalConnector::launch(const std::vector<MachineSpec>& specs) {
-  std::vector<std::optional<Result<Machine>>> slots(specs.size());
   auto runtime = this->runtime();
-  parallel_for(specs.size(), kMaxParallel, [&](size_t i) {
-    slots[i] = runtime.ok() ? launch_one(specs[i], *runtime) : Result<Machine>(runtime.error());
+  return launch_machines(specs, kMaxParallel, [&](const MachineSpec& spec) {
+    return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
   });
-  std::vector<Result<Machine>> results;
-  results.reserve(specs.size());
-  for (auto& slot : slots) results.push_back(std::move(*slot));
-  return results;
 }
 
 Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {

@@ -16,7 +16,6 @@
 #include "connectors/common/bridge_network.h"
 #include "connectors/common/command.h"
 #include "connectors/common/machines.h"
-#include "connectors/common/parallel.h"
 #include "connectors/qemu/boot_media.h"
 #include "connectors/qemu/kvm_probe.h"
 #include "connectors/qemu/qemu_process.h"
@@ -198,15 +197,10 @@ Status QemuConnector::remove_tap(const Runtime& runtime, const std::string& tap)
 }
 
 std::vector<Result<Machine>> QemuConnector::launch(const std::vector<MachineSpec>& specs) {
-  std::vector<std::optional<Result<Machine>>> slots(specs.size());
   auto runtime = this->runtime();
-  parallel_for(specs.size(), kMaxParallel, [&](size_t i) {
-    slots[i] = runtime.ok() ? launch_one(specs[i], *runtime) : Result<Machine>(runtime.error());
+  return launch_machines(specs, kMaxParallel, [&](const MachineSpec& spec) {
+    return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
   });
-  std::vector<Result<Machine>> results;
-  results.reserve(specs.size());
-  for (auto& slot : slots) results.push_back(std::move(*slot));
-  return results;
 }
 
 Result<Machine> QemuConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {

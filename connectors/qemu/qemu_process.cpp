@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "common/fs.h"
+#include "connectors/common/command.h"
 #include "connectors/common/machines.h"
 #include "connectors/common/pidfd.h"
 #include "connectors/common/process_stamp.h"
@@ -77,20 +78,6 @@ std::string last_words(const std::string& dir) {
   if (words.empty()) return "its console ends: " + console;
   return words + " (its console ends: " + console + ")";
 }
-
-// Attributes and file actions, freed whatever happens.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
 
 }  // namespace
 
