@@ -67,12 +67,21 @@ void AgentEndpoint::stop() {
 // ZMQ_FD signals edge-style that ZMQ_EVENTS may have changed; it is not a
 // level. So: drain until ZMQ_EVENTS has no POLLIN, then wait on the fd, and
 // drain again after every send (a send may consume the edge).
+//
+// At most one wait is ever pending: every pending wait completes on the next
+// edge and each would re-arm, so a second wait armed by a drain that was not
+// the wait's own (after a send) would double the drains of every later edge,
+// and so on without end: an endpoint that had sent a few thousand messages
+// spun through thousands of empty drains per message.
 void AgentEndpoint::arm() {
-  if (stopped_ || !fd_) return;
+  if (stopped_ || !fd_ || waiting_) return;
+  waiting_ = true;
   std::weak_ptr<bool> alive = alive_;
   fd_->async_wait(asio::posix::stream_descriptor::wait_read,
                   [this, alive](const boost::system::error_code& ec) {
-                    if (ec || alive.expired() || !*alive.lock()) return;
+                    if (alive.expired() || !*alive.lock()) return;
+                    waiting_ = false;
+                    if (ec) return;
                     drain();
                   });
 }

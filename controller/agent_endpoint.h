@@ -64,6 +64,7 @@ class AgentEndpoint {
   Handler handler_;
   std::string bound_;
   bool drain_scheduled_ = false;
+  bool waiting_ = false;  // a wait on the ZMQ_FD is pending
   bool stopped_ = false;
   uint64_t malformed_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
