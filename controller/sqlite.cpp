@@ -32,16 +32,30 @@ Result<Database> Database::open(const std::string& path) {
   return database;
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      cache_(std::exchange(other.cache_, std::make_shared<StatementCache>())) {}
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    if (db_ != nullptr) sqlite3_close(db_);
+    close();
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::exchange(other.cache_, std::make_shared<StatementCache>());
   }
   return *this;
 }
 Database::~Database() {
-  if (db_ != nullptr) sqlite3_close(db_);
+  close();
+}
+
+void Database::close() {
+  for (auto& [text, statements] : cache_->idle)
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  cache_->idle.clear();
+  cache_->closed = true;
+  // close_v2: a Statement still out on loan keeps the connection until it
+  // is finalized, instead of the close failing.
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+  db_ = nullptr;
 }
 
 Status Database::exec(const std::string& sql) {
@@ -55,12 +69,26 @@ Status Database::exec(const std::string& sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  std::vector<sqlite3_stmt*>* home = nullptr;
+  auto found = cache_->idle.find(std::string(sql));
+  if (found != cache_->idle.end()) {
+    home = &found->second;
+    if (!home->empty()) {
+      sqlite3_stmt* stmt = home->back();
+      home->pop_back();
+      return Statement(db_, stmt, cache_, home);
+    }
+  } else if (cache_->idle.size() < StatementCache::kMaxTexts) {
+    home = &cache_->idle[std::string(sql)];
+  }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                         home != nullptr ? SQLITE_PREPARE_PERSISTENT : 0, &stmt,
+                         nullptr) != SQLITE_OK) {
     return db_error(db_, "cannot prepare statement");
   }
-  return Statement(db_, stmt);
+  if (home == nullptr) return Statement(db_, stmt, nullptr, nullptr);
+  return Statement(db_, stmt, cache_, home);
 }
 
 int64_t Database::last_insert_rowid() const {
@@ -71,17 +99,36 @@ int Database::changes() const {
 }
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::move(other.cache_)),
+      home_(std::exchange(other.home_, nullptr)) {}
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::move(other.cache_);
+    home_ = std::exchange(other.home_, nullptr);
   }
   return *this;
 }
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  release();
+}
+
+void Statement::release() {
+  if (stmt_ == nullptr) return;
+  if (cache_ != nullptr && !cache_->closed && home_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    home_->push_back(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+  cache_.reset();
+  home_ = nullptr;
 }
 
 Statement& Statement::bind(int index, int64_t value) {
@@ -133,16 +180,20 @@ bool Statement::column_is_null(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }
 
-Transaction::Transaction(Database& db) : db_(db), begin_(db.exec("BEGIN IMMEDIATE")) {
+Transaction::Transaction(Database& db) : db_(db), begin_(run("BEGIN IMMEDIATE")) {
   done_ = !begin_.ok();
 }
 Transaction::~Transaction() {
-  if (!done_) (void)db_.exec("ROLLBACK");
+  if (!done_) (void)run("ROLLBACK");
 }
 Status Transaction::commit() {
   SLIPWAY_RETURN_IF_ERROR(begin_);
   done_ = true;
-  return db_.exec("COMMIT");
+  return run("COMMIT");
+}
+Status Transaction::run(const char* sql) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, db_.prepare(sql));
+  return stmt.run();
 }
 
 }  // namespace slipway::sql

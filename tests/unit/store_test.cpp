@@ -102,3 +102,53 @@ TEST_CASE("report chunks come in order; one sent again after a reconnect is no e
   REQUIRE(rest.ok());
   CHECK(rest->size() == pieces->size() - 1);
 }
+
+TEST_CASE("a statement prepared again comes from the cache, reset and unbound", "[store]") {
+  test::TempDir dir;
+  auto db = sql::Database::open(dir.path() + "/cache.db");
+  REQUIRE(db.ok());
+  REQUIRE(db->exec("CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT)").ok());
+  const char* insert = "INSERT INTO t(k, v) VALUES(?, ?)";
+  const char* select = "SELECT v FROM t WHERE k=?";
+  sqlite3_stmt* first = nullptr;
+  {
+    auto stmt = db->prepare(insert);
+    REQUIRE(stmt.ok());
+    first = stmt->handle();
+    REQUIRE(stmt->bind(1, "a").bind(2, "1").run().ok());
+  }
+  {
+    auto stmt = db->prepare(insert);
+    REQUIRE(stmt.ok());
+    CHECK(stmt->handle() == first);  // reused, not parsed again
+    // Unbound: the old "a" is not still bound to ?1.
+    REQUIRE(stmt->bind(2, "2").run().ok());
+  }
+  // Two of the same text open at once are two statements: a query nested in
+  // a loop over the same query sees its own rows.
+  auto outer = db->prepare(select);
+  auto inner = db->prepare(select);
+  REQUIRE(outer.ok());
+  REQUIRE(inner.ok());
+  CHECK(outer->handle() != inner->handle());
+  outer->bind(1, "a");
+  inner->bind_null(1);
+  REQUIRE(outer->step().value());
+  CHECK(outer->column_text(0) == "1");
+  CHECK_FALSE(inner->step().value());  // k = NULL matches nothing
+}
+
+TEST_CASE("a statement that outlives its database is finalized, not returned", "[store]") {
+  test::TempDir dir;
+  std::optional<sql::Statement> kept;
+  {
+    auto db = sql::Database::open(dir.path() + "/gone.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("CREATE TABLE t(k TEXT)").ok());
+    auto stmt = db->prepare("SELECT k FROM t");
+    REQUIRE(stmt.ok());
+    kept.emplace(std::move(*stmt));
+  }
+  kept.reset();  // must neither crash nor leak (ASan checks both)
+  SUCCEED();
+}
