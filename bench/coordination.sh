@@ -71,8 +71,7 @@ kind: image
 name: bench/barrier
 parent: base/host
 scripts:
-  deployment: |
-    for round in 1 2 3; do $client barrier b\$round; done
+  deployment: $client barrier 3
 YAML
 slipway module push "$work/modules" "$source/examples/hello" >/dev/null
 

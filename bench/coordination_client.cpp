@@ -5,10 +5,10 @@
 //   coordination_client get KEY COUNT        gets of a value already set
 //   coordination_client wake-producer COUNT  sets bench.K to the time, waits for the ack
 //   coordination_client wake-consumer COUNT  blocks on producer:bench.K; latency = now - value
-//   coordination_client barrier NAME         records arrival and release times
+//   coordination_client barrier ROUNDS       barriers b1..bROUNDS: arrival and release times
 //
-// Results are published as runtime parameters (get_us, wake_us, arrive_NAME,
-// release_NAME) for bench/coordination.sh to collect.
+// Results are published as runtime parameters (get_us, wake_us, arrive_bN,
+// release_bN) for bench/coordination.sh to collect.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   if (argc < 3)
     Client::die(
         "usage: coordination_client get KEY COUNT | wake-producer N | wake-consumer N | barrier "
-        "NAME");
+        "ROUNDS");
   std::string mode = argv[1];
   Client client;
   if (mode == "get" && argc == 4) {
@@ -129,14 +129,22 @@ int main(int argc, char** argv) {
     }
     client.set("wake_us", summary(us));
   } else if (mode == "barrier") {
-    std::string name = argv[2];
-    proto::Barrier b;
-    b.name = name;
-    int64_t arrive = now_ns();
-    client.call(b);
-    int64_t release = now_ns();
-    client.set("arrive_" + name, std::to_string(arrive));
-    client.set("release_" + name, std::to_string(release));
+    // Rounds b1..bN back to back. The times are published only after the
+    // last round: publishing them at once meant 200 sets competing with the
+    // very release being measured.
+    int rounds = std::atoi(argv[2]);
+    std::vector<std::pair<int64_t, int64_t>> times;
+    for (int round = 1; round <= rounds; ++round) {
+      proto::Barrier b;
+      b.name = "b" + std::to_string(round);
+      int64_t arrive = now_ns();
+      client.call(b);
+      times.emplace_back(arrive, now_ns());
+    }
+    for (int round = 1; round <= rounds; ++round) {
+      client.set("arrive_b" + std::to_string(round), std::to_string(times[round - 1].first));
+      client.set("release_b" + std::to_string(round), std::to_string(times[round - 1].second));
+    }
   } else {
     Client::die("unknown mode");
   }

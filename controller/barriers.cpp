@@ -34,13 +34,16 @@ bool BarrierBook::satisfied(const Deployment& d, const Barrier& b,
 
 void BarrierBook::release(const std::string& deployment, const std::string& name, Barrier& b) {
   b.released = true;
+  // Answered first, recorded after: the answers travel while SQLite writes.
+  // A controller that dies in between has every arrival stored, so the
+  // agents' re-sent arrivals release the barrier again.
+  auto waiters = std::move(b.waiters);
+  b.waiters.clear();
+  for (auto& w : waiters) w.callback(ok_status());
   Status saved = persist(deployment, name, "");
   if (!saved.ok())
     LOG_ERROR("cannot record the release of barrier %s: %s", name.c_str(),
               saved.error().message().c_str());
-  auto waiters = std::move(b.waiters);
-  b.waiters.clear();
-  for (auto& w : waiters) w.callback(ok_status());
   LOG_DEBUG("%s barrier %s released: %zu arrived, %zu answered", deployment.c_str(), name.c_str(),
             b.arrived.size(), waiters.size());
 }
@@ -65,12 +68,23 @@ void BarrierBook::arrive(const Deployment& d, const std::string& name, const std
                                  [&](const Waiter& w) { return w.instance == instance; }),
                   b.waiters.end());
   b.waiters.push_back(Waiter{instance, scope, deadline_steady, std::move(callback)});
+  if (any_satisfied(d, b)) release(d.id, name, b);
+}
+
+// Waiters nearly always share one scope, and each check walks the live
+// instances: checking each distinct scope once keeps an arrival at a
+// barrier of N instances O(N), not O(N^2).
+bool BarrierBook::any_satisfied(const Deployment& d, const Barrier& b) const {
+  std::vector<const BarrierScope*> checked;
   for (const auto& w : b.waiters) {
-    if (satisfied(d, b, w.scope)) {
-      release(d.id, name, b);
-      return;
-    }
+    bool seen = std::any_of(checked.begin(), checked.end(), [&](const BarrierScope* s) {
+      return s->count == w.scope.count && s->nodes == w.scope.nodes;
+    });
+    if (seen) continue;
+    if (satisfied(d, b, w.scope)) return true;
+    checked.push_back(&w.scope);
   }
+  return false;
 }
 
 void BarrierBook::check(const Deployment& d) {
@@ -78,12 +92,7 @@ void BarrierBook::check(const Deployment& d) {
   if (it == barriers_.end()) return;
   for (auto& [name, b] : it->second) {
     if (b.released || b.waiters.empty()) continue;
-    for (const auto& w : b.waiters) {
-      if (satisfied(d, b, w.scope)) {
-        release(d.id, name, b);
-        break;
-      }
-    }
+    if (any_satisfied(d, b)) release(d.id, name, b);
   }
 }
 

@@ -58,6 +58,7 @@ class BarrierBook {
   };
   bool satisfied(const Deployment& deployment, const Barrier& barrier,
                  const BarrierScope& scope) const;
+  bool any_satisfied(const Deployment& deployment, const Barrier& barrier) const;
   void release(const std::string& deployment, const std::string& name, Barrier& barrier);
   Status persist(const std::string& deployment, const std::string& name,
                  const std::string& instance);

@@ -109,13 +109,12 @@ Status ParameterStore::set(const std::string& deployment, const std::string& key
     if (targets != mapped->second.end())
       changed.insert(changed.end(), targets->second.begin(), targets->second.end());
   }
+  for (const auto& k : changed) values_[deployment][k] = value;
+  for (const auto& k : changed) wake(deployment, k);
   sql::Transaction tx(store_.db());
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   for (const auto& k : changed) SLIPWAY_RETURN_IF_ERROR(persist(deployment, k, value));
-  SLIPWAY_RETURN_IF_ERROR(tx.commit());
-  for (const auto& k : changed) values_[deployment][k] = value;
-  for (const auto& k : changed) wake(deployment, k);
-  return ok_status();
+  return tx.commit();
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> ParameterStore::list(

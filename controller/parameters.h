@@ -53,8 +53,16 @@ class ParameterStore {
   std::optional<std::string> get(const std::string& deployment, const std::string& key) const;
   bool defined(const std::string& deployment, const std::string& key) const;
 
-  // Sets `key`, then the inputs mapped to it; persists them and answers the
-  // waits they complete. Values are UTF-8, at most 64 KiB.
+  // Sets `key`, then the inputs mapped to it; answers the waits they
+  // complete, then persists them. Values are UTF-8, at most 64 KiB; a value
+  // refused for that changes nothing.
+  //
+  // The waits are answered before the commit so that the answers travel
+  // while SQLite writes (the commit was a third of a woken get's path). The
+  // caller acknowledges the setter only after this returns, so a controller
+  // that dies between the two loses nothing: the agent sends every request
+  // it has no answer for again after reconnecting. An error here means the
+  // value is in effect but could not be stored.
   Status set(const std::string& deployment, const std::string& key, const std::string& value);
 
   // Every parameter of a deployment whose key matches `glob` (fnmatch), sorted.
