@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
   params.map("d", "producer.1:value", "consumer.1:input");
   std::vector<double> set_us, wake_us;
   for (int i = 0; i < count; ++i) {
-    std::string key = "producer.1:k" + std::to_string(i % 100);
+    // A fresh key each time: a wait on a key already set is answered at
+    // once, before the set it is meant to time.
+    std::string key = "producer.1:k" + std::to_string(i);
     auto woke = std::chrono::steady_clock::time_point();
     params.wait("d", {key}, 0,
                 [&](Result<ParameterStore::Values>) { woke = std::chrono::steady_clock::now(); });
