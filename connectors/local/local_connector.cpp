@@ -5,15 +5,12 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <mutex>
 #include <optional>
 
 #include "common/fs.h"
 #include "common/log.h"
-#include "common/thread_annotations.h"
-#include "connectors/common/address_pool.h"
 #include "connectors/common/bridge_network.h"
-#include "connectors/common/machines.h"
+#include "connectors/common/bridged_connector.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
 #include "connectors/local/machine_process.h"
@@ -23,15 +20,7 @@
 namespace slipway::connectors::local {
 namespace {
 
-constexpr size_t kMaxParallel = 16;
 constexpr std::chrono::seconds kStopTimeout{10};
-constexpr size_t kConsoleLogTail = 1 << 20;
-
-long elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now() - since)
-                               .count());
-}
 
 // What prepare() finds once; copied out under the lock by each operation.
 struct Runtime {
@@ -40,45 +29,19 @@ struct Runtime {
   std::vector<std::string> hidden;  // host paths machines must not see
 };
 
-// Thread-safe: the lock guards the prepared state, the address pool has its
-// own; each machine's own work runs unlocked, and distinct machines never
-// share files, interfaces or namespaces.
-class LocalConnector final : public Connector {
+class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, MachineDir> {
  public:
-  LocalConnector(std::string cloud, LocalSettings settings, ConnectorEnvironment environment)
-      : cloud_(std::move(cloud)),
-        settings_(std::move(settings)),
-        env_(std::move(environment)),
-        addresses_(settings_.subnet) {}
+  using BridgedConnector::BridgedConnector;
 
   Status prepare() override;
-  std::string controller_address() const override {
-    return format_ipv4(settings_.subnet.bridge_address());
-  }
-  Capabilities capabilities() const override { return Capabilities{false, true}; }
-  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override;
-  Status terminate(const std::vector<std::string>& machine_ids) override;
-  std::vector<Machine> describe(const std::vector<std::string>& machine_ids) override;
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
-  Result<std::string> console_log(const std::string& machine_id) override;
 
  private:
-  Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_);
-  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime);
-  Status terminate_one(const std::string& machine_id, const Runtime& runtime);
-  Status load_addresses();
-  // Terminates the machines in parallel; the first error, naming its machine.
-  Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
-                       std::vector<bool>* done);
-
-  const std::string cloud_;
-  const LocalSettings settings_;
-  const ConnectorEnvironment env_;
-
-  AddressPool addresses_;
-
-  mutable std::mutex mutex_;
-  std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
+  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime) override;
+  Status terminate_one(const std::string& machine_id, const Runtime& runtime) override;
+  bool running(pid_t pid, uint64_t start_time) const override {
+    return machine_running({pid, start_time});
+  }
 };
 
 Status LocalConnector::prepare() {
@@ -108,34 +71,10 @@ Status LocalConnector::prepare() {
   SLIPWAY_RETURN_IF_ERROR(prepare_bridge_network(settings_, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(ensure_netns_dir(settings_.bridge, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(load_addresses());
-  std::lock_guard lock(mutex_);
-  runtime_ = std::move(runtime);
+  set_runtime(std::move(runtime));
   LOG_INFO("cloud %s: bridge %s on %s ready", cloud_.c_str(), settings_.bridge.c_str(),
            settings_.subnet.to_string().c_str());
   return ok_status();
-}
-
-Result<Runtime> LocalConnector::runtime() const {
-  std::lock_guard lock(mutex_);
-  if (!runtime_) return Error(Code::kFailedPrecondition, "cloud " + cloud_ + " is not prepared");
-  return *runtime_;
-}
-
-// A restarted slipwayd learns which addresses are taken from the records.
-Status LocalConnector::load_addresses() {
-  SLIPWAY_ASSIGN_OR_RETURN(auto ids, MachineDir::list(env_.state_dir));
-  for (const auto& id : ids) {
-    auto record = MachineDir(env_.state_dir, id).read_record();
-    if (record.ok()) addresses_.mark_used(record->address);
-  }
-  return ok_status();
-}
-
-std::vector<Result<Machine>> LocalConnector::launch(const std::vector<MachineSpec>& specs) {
-  auto runtime = this->runtime();
-  return launch_machines(specs, kMaxParallel, [&](const MachineSpec& spec) {
-    return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
-  });
 }
 
 Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {
@@ -204,19 +143,6 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   return Machine{id, format_ipv4(*address), "running"};
 }
 
-Status LocalConnector::terminate(const std::vector<std::string>& machine_ids) {
-  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
-  std::vector<bool> done;
-  return terminate_all(machine_ids, runtime, &done);
-}
-
-Status LocalConnector::terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
-                                     std::vector<bool>* done) {
-  return terminate_machines(
-      cloud_, ids, kMaxParallel, [&](const std::string& id) { return terminate_one(id, runtime); },
-      done);
-}
-
 Status LocalConnector::terminate_one(const std::string& machine_id, const Runtime& runtime) {
   SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
   MachineDir dir(env_.state_dir, machine_id);
@@ -241,14 +167,6 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
   return ok_status();
 }
 
-std::vector<Machine> LocalConnector::describe(const std::vector<std::string>& machine_ids) {
-  return describe_machines(machine_ids, [&](const std::string& id) -> std::optional<MachineState> {
-    auto record = MachineDir(env_.state_dir, id).read_record();
-    if (!record.ok()) return std::nullopt;
-    return MachineState{record->address, machine_running({record->pid, record->start_time})};
-  });
-}
-
 Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string>& keep) {
   SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
   SLIPWAY_ASSIGN_OR_RETURN(auto listed, MachineDir::list(env_.state_dir));
@@ -261,27 +179,11 @@ Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string
   for (const auto& id : list_machine_netns(settings_.bridge)) {
     if (keep.count(id) == 0 && check_machine_id(id).ok()) orphans.insert(id);
   }
-  std::vector<std::string> ids(orphans.begin(), orphans.end());
-  std::vector<bool> done;
-  Status status = terminate_all(ids, runtime, &done);
   std::vector<std::string> removed;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (done[i]) removed.push_back(ids[i]);
-  }
-  if (!removed.empty()) {
-    LOG_WARN("cloud %s: reaped %zu machine(s) no deployment owns", cloud_.c_str(), removed.size());
-  }
+  Status status = terminate_orphans(std::vector<std::string>(orphans.begin(), orphans.end()),
+                                    runtime, &removed);
   if (!status.ok()) return status.error();
   return removed;
-}
-
-Result<std::string> LocalConnector::console_log(const std::string& machine_id) {
-  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
-  MachineDir dir(env_.state_dir, machine_id);
-  if (!dir.exists()) {
-    return Error(Code::kNotFound, "machine " + machine_id + " does not exist on cloud " + cloud_);
-  }
-  return read_tail(dir.console_log(), kConsoleLogTail);
 }
 
 }  // namespace

@@ -5,17 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/fs.h"
 #include "common/log.h"
-#include "common/thread_annotations.h"
-#include "connectors/common/address_pool.h"
 #include "connectors/common/bridge_network.h"
+#include "connectors/common/bridged_connector.h"
 #include "connectors/common/command.h"
-#include "connectors/common/machines.h"
 #include "connectors/qemu/boot_media.h"
 #include "connectors/qemu/kvm_probe.h"
 #include "connectors/qemu/qemu_process.h"
@@ -25,18 +22,10 @@
 namespace slipway::connectors::qemu {
 namespace {
 
-constexpr size_t kMaxParallel = 16;
 constexpr std::chrono::seconds kStartTimeout{30};
 constexpr std::chrono::seconds kQuitGrace{2};
 constexpr std::chrono::seconds kStopTimeout{10};
 constexpr std::chrono::seconds kIpTimeout{30};
-constexpr size_t kConsoleLogTail = 1 << 20;
-
-long elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now() - since)
-                               .count());
-}
 
 bool interface_exists(const std::string& name) {
   return ::if_nametoindex(name.c_str()) != 0;
@@ -53,47 +42,22 @@ struct Runtime {
   std::vector<std::string> dns;
 };
 
-// Thread-safe: the lock guards the prepared state, the address pool has its
-// own; each machine's own work runs unlocked, and distinct machines never
-// share files, taps or processes.
-class QemuConnector final : public Connector {
+class QemuConnector final : public BridgedConnector<QemuSettings, Runtime, VmDir> {
  public:
-  QemuConnector(std::string cloud, QemuSettings settings, ConnectorEnvironment environment)
-      : cloud_(std::move(cloud)),
-        settings_(std::move(settings)),
-        env_(std::move(environment)),
-        addresses_(settings_.subnet) {}
+  using BridgedConnector::BridgedConnector;
 
   Status prepare() override;
-  std::string controller_address() const override {
-    return format_ipv4(settings_.subnet.bridge_address());
-  }
-  Capabilities capabilities() const override { return Capabilities{false, true}; }
-  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override;
-  Status terminate(const std::vector<std::string>& machine_ids) override;
-  std::vector<Machine> describe(const std::vector<std::string>& machine_ids) override;
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
-  Result<std::string> console_log(const std::string& machine_id) override;
 
  private:
-  Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_);
-  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime);
+  Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime) override;
+  Status terminate_one(const std::string& machine_id, const Runtime& runtime) override;
+  bool running(pid_t pid, uint64_t start_time) const override {
+    return vm_running({pid, start_time});
+  }
   Result<int64_t> memory_for(const MachineSpec& spec) const;
   Status add_tap(const Runtime& runtime, const std::string& tap) const;
   Status remove_tap(const Runtime& runtime, const std::string& tap) const;
-  Status terminate_one(const std::string& machine_id, const Runtime& runtime);
-  // Terminates the machines in parallel; the first error, naming its machine.
-  Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
-                       std::vector<bool>* done);
-  Status load_addresses();
-
-  const std::string cloud_;
-  const QemuSettings settings_;
-  const ConnectorEnvironment env_;
-  AddressPool addresses_;
-
-  mutable std::mutex mutex_;
-  std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
 };
 
 Status QemuConnector::prepare() {
@@ -144,24 +108,7 @@ Status QemuConnector::prepare() {
   LOG_INFO("cloud %s: bridge %s on %s ready; machines run under %s (%s)", cloud_.c_str(),
            settings_.bridge.c_str(), settings_.subnet.to_string().c_str(),
            runtime.accel.kvm ? "KVM" : "TCG", runtime.accel.reason.c_str());
-  std::lock_guard lock(mutex_);
-  runtime_ = std::move(runtime);
-  return ok_status();
-}
-
-Result<Runtime> QemuConnector::runtime() const {
-  std::lock_guard lock(mutex_);
-  if (!runtime_) return Error(Code::kFailedPrecondition, "cloud " + cloud_ + " is not prepared");
-  return *runtime_;
-}
-
-// A restarted slipwayd learns which addresses are taken from the records.
-Status QemuConnector::load_addresses() {
-  SLIPWAY_ASSIGN_OR_RETURN(auto ids, VmDir::list(env_.state_dir));
-  for (const auto& id : ids) {
-    auto record = VmDir(env_.state_dir, id).read_record();
-    if (record.ok()) addresses_.mark_used(record->address);
-  }
+  set_runtime(std::move(runtime));
   return ok_status();
 }
 
@@ -194,13 +141,6 @@ Status QemuConnector::remove_tap(const Runtime& runtime, const std::string& tap)
   // A concurrent remover may have won the race: what counts is that it is gone.
   if (!status.ok() && !interface_exists(tap)) return ok_status();
   return status;
-}
-
-std::vector<Result<Machine>> QemuConnector::launch(const std::vector<MachineSpec>& specs) {
-  auto runtime = this->runtime();
-  return launch_machines(specs, kMaxParallel, [&](const MachineSpec& spec) {
-    return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
-  });
 }
 
 Result<Machine> QemuConnector::launch_one(const MachineSpec& spec, const Runtime& runtime) {
@@ -285,19 +225,6 @@ Result<Machine> QemuConnector::launch_one(const MachineSpec& spec, const Runtime
   return Machine{id, format_ipv4(*address), "running"};
 }
 
-Status QemuConnector::terminate(const std::vector<std::string>& machine_ids) {
-  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
-  std::vector<bool> done;
-  return terminate_all(machine_ids, runtime, &done);
-}
-
-Status QemuConnector::terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
-                                    std::vector<bool>* done) {
-  return terminate_machines(
-      cloud_, ids, kMaxParallel, [&](const std::string& id) { return terminate_one(id, runtime); },
-      done);
-}
-
 Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime& runtime) {
   SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
   VmDir dir(env_.state_dir, machine_id);
@@ -320,14 +247,6 @@ Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime
   return ok_status();
 }
 
-std::vector<Machine> QemuConnector::describe(const std::vector<std::string>& machine_ids) {
-  return describe_machines(machine_ids, [&](const std::string& id) -> std::optional<MachineState> {
-    auto record = VmDir(env_.state_dir, id).read_record();
-    if (!record.ok()) return std::nullopt;
-    return MachineState{record->address, vm_running({record->pid, record->start_time})};
-  });
-}
-
 Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>& keep) {
   SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
   SLIPWAY_ASSIGN_OR_RETURN(auto listed, VmDir::list(env_.state_dir));
@@ -335,12 +254,8 @@ Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>
   for (const auto& id : listed) {
     if (keep.count(id) == 0) ids.push_back(id);
   }
-  std::vector<bool> done;
-  Status status = terminate_all(ids, runtime, &done);
   std::vector<std::string> removed;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (done[i]) removed.push_back(ids[i]);
-  }
+  Status status = terminate_orphans(ids, runtime, &removed);
   // Taps on the bridge whose directory is gone (removed by hand, or a crash
   // between the two) are found by their names.
   std::set<std::string> kept_taps;
@@ -352,20 +267,8 @@ Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>
       if (!s.ok() && status.ok()) status = s;
     }
   }
-  if (!removed.empty()) {
-    LOG_WARN("cloud %s: reaped %zu machine(s) no deployment owns", cloud_.c_str(), removed.size());
-  }
   if (!status.ok()) return status.error();
   return removed;
-}
-
-Result<std::string> QemuConnector::console_log(const std::string& machine_id) {
-  SLIPWAY_RETURN_IF_ERROR(check_machine_id(machine_id));
-  VmDir dir(env_.state_dir, machine_id);
-  if (!dir.exists()) {
-    return Error(Code::kNotFound, "machine " + machine_id + " does not exist on cloud " + cloud_);
-  }
-  return read_tail(dir.file(kConsoleLog), kConsoleLogTail);
 }
 
 }  // namespace

@@ -46,6 +46,14 @@ std::string tap_name(const std::string& bridge, const std::string& machine_id);
 // True for names tap_name() makes.
 bool is_tap_name(const std::string& name);
 
+// The files of a machine directory, as qemu is given them.
+inline constexpr const char* kRecordFile = "record";
+inline constexpr const char* kConsoleLog = "console.log";
+inline constexpr const char* kQemuLog = "qemu.log";
+inline constexpr const char* kQmpSocket = "qmp.sock";
+inline constexpr const char* kSeedIso = "seed.iso";
+inline constexpr const char* kDiskOverlay = "disk.qcow2";
+
 class VmDir {
  public:
   VmDir(const std::string& state_dir, const std::string& machine_id)
@@ -57,6 +65,7 @@ class VmDir {
 
   const std::string& path() const { return path_; }
   std::string file(const char* name) const { return path_ + "/" + name; }
+  std::string console_log() const { return file(kConsoleLog); }
 
   bool exists() const;
   // Creates the directory, mode 0700. kAlreadyExists if it exists.
@@ -69,13 +78,5 @@ class VmDir {
   std::string id_;
   std::string path_;
 };
-
-// The files of a machine directory, as qemu is given them.
-inline constexpr const char* kRecordFile = "record";
-inline constexpr const char* kConsoleLog = "console.log";
-inline constexpr const char* kQemuLog = "qemu.log";
-inline constexpr const char* kQmpSocket = "qmp.sock";
-inline constexpr const char* kSeedIso = "seed.iso";
-inline constexpr const char* kDiskOverlay = "disk.qcow2";
 
 }  // namespace slipway::connectors::qemu
