@@ -18,13 +18,6 @@ Error io_error(const std::string& what, const std::string& path) {
                what + " " + path + ": " + std::strerror(errno));
 }
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 Result<std::string> read_file(const std::string& path, size_t max_size) {

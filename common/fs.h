@@ -2,6 +2,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -9,6 +10,21 @@
 #include "common/status.h"
 
 namespace slipway::fs {
+
+// A file descriptor, closed when it goes out of scope (-1: none).
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() { reset(); }
+  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
 
 // Reads a whole file, failing when it is larger than `max_size` bytes.
 Result<std::string> read_file(const std::string& path, size_t max_size);

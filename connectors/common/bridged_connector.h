@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,22 @@ class BridgedConnector : public Connector {
       if (record.ok()) addresses_.mark_used(record->address);
     }
     return ok_status();
+  }
+
+  // The ids of the machine directories that `keep` does not name.
+  Result<std::set<std::string>> unkept_machines(const std::set<std::string>& keep) const {
+    SLIPWAY_ASSIGN_OR_RETURN(auto listed, Dir::list(env_.state_dir));
+    std::set<std::string> unkept;
+    for (const auto& id : listed) {
+      if (keep.count(id) == 0) unkept.insert(id);
+    }
+    return unkept;
+  }
+
+  // terminate_one()'s last step for a machine that had a record.
+  void terminated(const std::string& machine_id, uint32_t address) {
+    addresses_.release(address);
+    LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
   }
 
   // Terminates the machines in parallel; the first error, naming its machine.

@@ -13,23 +13,14 @@
 #include <cstring>
 #include <optional>
 
+#include "common/fs.h"
+
 namespace slipway::connectors {
 namespace {
 
 constexpr size_t kMaxOutput = 1 << 20;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
+using fs::Fd;
 
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -71,6 +62,21 @@ int64_t now_ms() {
 
 }  // namespace
 
+Result<pid_t> spawn_program(const std::vector<std::string>& argv, SpawnSetup& setup) {
+  if (argv.empty()) return Error(Code::kInvalidArgument, "nothing to run");
+  std::vector<std::string> args = argv;
+  std::vector<char*> c_args;
+  for (auto& a : args) c_args.push_back(a.data());
+  c_args.push_back(nullptr);
+  char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char lang_env[] = "LC_ALL=C";
+  char* env[] = {path_env, lang_env, nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, c_args[0], &setup.actions, &setup.attr, c_args.data(), env);
+  if (rc != 0) return Error(Code::kIo, "cannot run " + argv[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
 Result<CommandResult> run_command(const std::vector<std::string>& argv, const std::string& input,
                                   std::chrono::milliseconds timeout) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
@@ -100,19 +106,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, const st
   posix_spawnattr_setsigdefault(&setup.attr, &all);
   posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  std::vector<std::string> args = argv;
-  std::vector<char*> c_args;
-  for (auto& a : args) c_args.push_back(a.data());
-  c_args.push_back(nullptr);
-  char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char lang_env[] = "LC_ALL=C";
-  char* env[] = {path_env, lang_env, nullptr};
-
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, c_args[0], &setup.actions, &setup.attr, c_args.data(), env);
-  if (rc != 0) {
-    return Error(Code::kIo, "cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(pid_t pid, spawn_program(argv, setup));
   in_theirs.reset();
   out_theirs.reset();
 

@@ -35,6 +35,10 @@ struct SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
 
+// posix_spawn of argv (argv[0] an absolute path) with `setup`, in a fixed
+// environment (a standard PATH, LC_ALL=C). The error names argv[0].
+Result<pid_t> spawn_program(const std::vector<std::string>& argv, SpawnSetup& setup);
+
 struct CommandResult {
   int status = -1;     // exit code, or 128 + signal
   std::string output;  // stdout and stderr together, at most 1 MiB

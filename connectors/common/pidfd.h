@@ -13,19 +13,11 @@
 #include <chrono>
 #include <vector>
 
+#include "common/fs.h"
+
 namespace slipway::connectors {
 
-// A descriptor closed when it goes out of scope.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(Fd&& other) noexcept : fd(other.fd) { other.fd = -1; }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
+using fs::Fd;
 
 inline int pidfd_open(pid_t pid) {
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

@@ -160,20 +160,13 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
       stop_netns_processes(std::string(kNetnsDir) + "/" + names.netns, kStopTimeout));
   SLIPWAY_RETURN_IF_ERROR(remove_machine_network(runtime.tools, names.netns, names.veth));
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
-  if (record.ok()) {
-    addresses_.release(record->address);
-    LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
-  }
+  if (record.ok()) terminated(machine_id, record->address);
   return ok_status();
 }
 
 Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string>& keep) {
   SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
-  SLIPWAY_ASSIGN_OR_RETURN(auto listed, MachineDir::list(env_.state_dir));
-  std::set<std::string> orphans;
-  for (const auto& id : listed) {
-    if (keep.count(id) == 0) orphans.insert(id);
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(std::set<std::string> orphans, unkept_machines(keep));
   // Namespaces whose directory is gone (removed by hand, or a crash between
   // the two) are found by their name.
   for (const auto& id : list_machine_netns(settings_.bridge)) {

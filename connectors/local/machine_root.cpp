@@ -19,15 +19,7 @@ Error io_error(const std::string& what, const std::string& path) {
   return Error(Code::kIo, what + " " + path + ": " + std::strerror(errno));
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
+using fs::Fd;
 
 bool is_directory(const std::string& path) {
   struct stat st {};

@@ -35,15 +35,7 @@ int kick_signal() {
 
 void on_kick(int) {}
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
+using fs::Fd;
 
 struct Mapping {
   void* address = MAP_FAILED;

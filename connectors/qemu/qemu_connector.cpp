@@ -240,22 +240,16 @@ Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime
   SLIPWAY_RETURN_IF_ERROR(stop_qemus_in(dir.path(), runtime.qemu, kStopTimeout));
   SLIPWAY_RETURN_IF_ERROR(remove_tap(runtime, tap));
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
-  if (record.ok()) {
-    addresses_.release(record->address);
-    LOG_INFO("cloud %s: machine %s terminated", cloud_.c_str(), machine_id.c_str());
-  }
+  if (record.ok()) terminated(machine_id, record->address);
   return ok_status();
 }
 
 Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>& keep) {
   SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
-  SLIPWAY_ASSIGN_OR_RETURN(auto listed, VmDir::list(env_.state_dir));
-  std::vector<std::string> ids;
-  for (const auto& id : listed) {
-    if (keep.count(id) == 0) ids.push_back(id);
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(std::set<std::string> orphans, unkept_machines(keep));
   std::vector<std::string> removed;
-  Status status = terminate_orphans(ids, runtime, &removed);
+  Status status = terminate_orphans(std::vector<std::string>(orphans.begin(), orphans.end()),
+                                    runtime, &removed);
   // Taps on the bridge whose directory is gone (removed by hand, or a crash
   // between the two) are found by their names.
   std::set<std::string> kept_taps;

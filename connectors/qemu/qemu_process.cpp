@@ -148,17 +148,7 @@ Result<VmProcess> spawn_qemu(const QemuLaunch& launch) {
   posix_spawnattr_setflags(&setup.attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
 
-  std::vector<std::string> args = qemu_arguments(launch);
-  std::vector<char*> c_args;
-  for (auto& a : args) c_args.push_back(a.data());
-  c_args.push_back(nullptr);
-  char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char lang_env[] = "LC_ALL=C";
-  char* env[] = {path_env, lang_env, nullptr};
-  pid_t pid = -1;
-  int rc =
-      ::posix_spawn(&pid, launch.qemu.c_str(), &setup.actions, &setup.attr, c_args.data(), env);
-  if (rc != 0) return Error(Code::kIo, "cannot run " + launch.qemu + ": " + std::strerror(rc));
+  SLIPWAY_ASSIGN_OR_RETURN(pid_t pid, spawn_program(qemu_arguments(launch), setup));
   // A zombie still has its start time: this cannot miss, even if qemu died already.
   return VmProcess{pid, read_process_stamp(pid).start_time};
 }
