@@ -77,9 +77,8 @@ int main(int argc, char** argv) {
     auto start = std::chrono::steady_clock::now();
     if (::write(pipes.front().write, &byte, 1) != 1) die("write");
     if (::read(pipes.back().read, &byte, 1) != 1) die("read");
-    us.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-            .count());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   for (pid_t pid : relays) ::kill(pid, SIGKILL);
   for (pid_t pid : relays) ::waitpid(pid, nullptr, 0);
