@@ -41,6 +41,20 @@ Result<std::string> read_file(const std::string& path, size_t max_size) {
   return out;
 }
 
+Status write_kernel_file(const std::string& path, const std::string& content) {
+  Fd f{::open(path.c_str(), O_WRONLY | O_CLOEXEC)};
+  if (f.fd < 0) return io_error("cannot write", path);
+  ssize_t n;
+  do {
+    n = ::write(f.fd, content.data(), content.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return io_error("cannot write \"" + content + "\" to", path);
+  if (static_cast<size_t>(n) != content.size()) {
+    return Error(Code::kIo, "short write to " + path);
+  }
+  return ok_status();
+}
+
 Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)};

@@ -33,6 +33,11 @@ Result<std::string> read_file(const std::string& path, size_t max_size);
 // renames it over `path`, so readers see the old or the new file, never half.
 Status write_file_atomic(const std::string& path, const std::string& content, mode_t mode);
 
+// Writes `content` with one write() to a file that must exist: a kernel
+// interface (procfs, sysfs, cgroupfs), where one write is one command and
+// the error is the kernel's answer to it.
+Status write_kernel_file(const std::string& path, const std::string& content);
+
 // mkdir -p, with `mode` for the directories it creates.
 Status make_dirs(const std::string& path, mode_t mode);
 

@@ -82,10 +82,9 @@ Status enable_forwarding() {
   const std::string path = "/proc/sys/net/ipv4/ip_forward";
   auto current = fs::read_file(path, 16);
   if (current.ok() && current->rfind("1", 0) == 0) return ok_status();
-  FILE* f = std::fopen(path.c_str(), "we");
-  bool ok = f != nullptr && std::fputs("1\n", f) >= 0;
-  if (f != nullptr) ok = std::fclose(f) == 0 && ok;
-  if (!ok) return Error(Code::kIo, "cannot enable IPv4 forwarding (" + path + ")");
+  if (Status s = fs::write_kernel_file(path, "1\n"); !s.ok()) {
+    return s.error().wrap("cannot enable IPv4 forwarding");
+  }
   return ok_status();
 }
 

@@ -4,9 +4,11 @@
 //
 //   slipway-local-launch --dir MACHINE_DIR --lower DIR --netns PATH
 //                        --hostname NAME [--address A.B.C.D/PREFIX --gateway G]
-//                        [--hide PATH]... -- COMMAND [ARG]...
+//                        [--hide PATH]... [--cgroup DIR]... -- COMMAND [ARG]...
 //
-// It joins the network namespace at PATH, configures lo and eth0 there,
+// It first moves itself into each control group DIR (machine_cgroup.h), so
+// the machine is inside its limits from its first process on. It joins the
+// network namespace at PATH, configures lo and eth0 there,
 // starts the machine's PID 1 in new pid, mount, uts and ipc namespaces over
 // an overlay of DIR (lower) and MACHINE_DIR/upper, and execs COMMAND in it.
 // On standard output it then prints "ok PID START" (the host pid of the

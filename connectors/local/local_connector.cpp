@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "connectors/common/bridge_network.h"
 #include "connectors/common/bridged_connector.h"
+#include "connectors/local/machine_cgroup.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
 #include "connectors/local/machine_process.h"
@@ -27,6 +28,7 @@ struct Runtime {
   NetworkTools tools;
   std::string launcher;
   std::vector<std::string> hidden;  // host paths machines must not see
+  CgroupLayout cgroups;             // where machines' resource limits go
 };
 
 class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, MachineDir> {
@@ -71,6 +73,11 @@ Status LocalConnector::prepare() {
   SLIPWAY_RETURN_IF_ERROR(prepare_bridge_network(settings_, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(ensure_netns_dir(settings_.bridge, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(load_addresses());
+  runtime.cgroups = CgroupLayout::detect();
+  if (!runtime.cgroups.available()) {
+    LOG_WARN("cloud %s: machines run without resource limits: %s", cloud_.c_str(),
+             runtime.cgroups.why_not().c_str());
+  }
   set_runtime(std::move(runtime));
   LOG_INFO("cloud %s: bridge %s on %s ready", cloud_.c_str(), settings_.bridge.c_str(),
            settings_.subnet.to_string().c_str());
@@ -108,6 +115,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
     // A launcher killed for taking too long takes its half-made machine with
     // it, but not necessarily before we get here.
     (void)stop_netns_processes(std::string(kNetnsDir) + "/" + record.netns, kStopTimeout);
+    (void)runtime.cgroups.remove(record.netns);
     (void)remove_machine_network(runtime.tools, record.netns, record.veth);
     (void)dir.remove();
     addresses_.release(record.address);
@@ -121,6 +129,12 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
     return undo(s.error());
   }
   LaunchArguments args;
+  if (runtime.cgroups.available()) {
+    auto groups = runtime.cgroups.create(
+        record.netns, ResourceLimits{spec.resources.cpus, spec.resources.memory_mb});
+    if (!groups.ok()) return undo(groups.error());
+    args.cgroups = *groups;
+  }
   args.machine_dir = dir.path();
   args.lower = *lower;
   args.netns_path = std::string(kNetnsDir) + "/" + record.netns;
@@ -158,6 +172,7 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
   // this also stops one whose record never got its pid (a crash mid-launch).
   SLIPWAY_RETURN_IF_ERROR(
       stop_netns_processes(std::string(kNetnsDir) + "/" + names.netns, kStopTimeout));
+  SLIPWAY_RETURN_IF_ERROR(runtime.cgroups.remove(names.netns));
   SLIPWAY_RETURN_IF_ERROR(remove_machine_network(runtime.tools, names.netns, names.veth));
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
   if (record.ok()) terminated(machine_id, record->address);

@@ -75,6 +75,7 @@ Result<MachineProcess> start_machine(const std::string& launcher, const LaunchAr
     argv.insert(argv.end(), {"--address", args.address, "--gateway", args.gateway});
   }
   for (const auto& path : args.hide) argv.insert(argv.end(), {"--hide", path});
+  for (const auto& dir : args.cgroups) argv.insert(argv.end(), {"--cgroup", dir});
   argv.push_back("--");
   argv.insert(argv.end(), args.command.begin(), args.command.end());
 

@@ -30,6 +30,7 @@ struct LaunchArguments {
   std::string address;  // "10.213.0.7/24"
   std::string gateway;
   std::vector<std::string> hide;
+  std::vector<std::string> cgroups;  // control groups the machine runs in
   std::vector<std::string> command;
 };
 

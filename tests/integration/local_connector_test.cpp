@@ -18,7 +18,9 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "common/context.h"
 #include "common/crypto.h"
@@ -553,6 +555,83 @@ TEST_CASE("a local machine whose agent cannot start fails cleanly", "[integratio
   CHECK_FALSE(cloud.dir(s.machine_id).exists());
   CHECK(local::list_machine_netns(cloud.bridge()).empty());
   CHECK_FALSE(interface_exists(local::veth_name(local::netns_name(cloud.bridge(), s.machine_id))));
+}
+
+// The control group directories of a process, by controller ("" for the
+// unified hierarchy), from its /proc/PID/cgroup.
+std::map<std::string, std::string> cgroups_of(pid_t pid) {
+  std::map<std::string, std::string> dirs;
+  std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
+  for (std::string line; std::getline(lines, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::istringstream names(controllers);
+    for (std::string name; std::getline(names, name, ',');) {
+      dirs[name] = "/sys/fs/cgroup/" + name + path;
+    }
+    if (controllers.empty()) dirs[""] = "/sys/fs/cgroup" + path;
+  }
+  return dirs;
+}
+
+TEST_CASE("a local machine lives within its image's memory and cpu resources",
+          "[integration][local]") {
+  REQUIRE_ROOT();
+  TempDir dir(working_dir());
+  // The agent tries to hold 200 MiB at once (tail keeps the whole of its
+  // last line) and records how that went.
+  const std::string agent = dir.path() + "/hungry-agent.sh";
+  REQUIRE(fs::write_file_atomic(agent,
+                                "#!/bin/sh\n"
+                                "head -c 200M /dev/zero | tail -n 1 >/dev/null\n"
+                                "echo $? > /hungry\n"
+                                "while :; do sleep 3600; done\n",
+                                0755)
+              .ok());
+  TestCloud cloud(Value::object(), agent);
+  MachineSpec small = cloud.spec("small");
+  small.resources.memory_mb = 64;
+  small.resources.cpus = 2;
+  MachineSpec roomy = cloud.spec("roomy");  // the default 512 MiB
+  auto results = cloud.connector().launch({small, roomy});
+  REQUIRE(results.size() == 2);
+  for (const auto& r : results) {
+    INFO((r.ok() ? "" : r.error().message()));
+    REQUIRE(r.ok());
+  }
+  REQUIRE(TestCloud::wrote(cloud.dir(small.machine_id).upper() + "/hungry"));
+  REQUIRE(TestCloud::wrote(cloud.dir(roomy.machine_id).upper() + "/hungry"));
+  // Killed by the kernel in the 64 MiB machine, fine in the other.
+  CHECK(trimmed(read_text(cloud.dir(small.machine_id).upper() + "/hungry")) == "137");
+  CHECK(trimmed(read_text(cloud.dir(roomy.machine_id).upper() + "/hungry")) == "0");
+
+  // The limits as the kernel holds them, for the machine's PID 1.
+  auto groups = cgroups_of(cloud.record(small.machine_id).pid);
+  std::vector<std::string> dirs;
+  if (groups.count("memory") != 0) {  // the legacy hierarchies
+    dirs = {groups["memory"], groups["cpu"]};
+    CHECK(trimmed(read_text(groups["memory"] + "/memory.limit_in_bytes")) == "67108864");
+    CHECK(trimmed(read_text(groups["cpu"] + "/cpu.cfs_quota_us")) == "200000");
+    CHECK(trimmed(read_text(groups["cpu"] + "/cpu.cfs_period_us")) == "100000");
+  } else {
+    REQUIRE(groups.count("") == 1);
+    dirs = {groups[""]};
+    CHECK(trimmed(read_text(groups[""] + "/memory.max")) == "67108864");
+    CHECK(trimmed(read_text(groups[""] + "/cpu.max")) == "200000 100000");
+  }
+  for (const auto& d : dirs) {
+    INFO(d);
+    CHECK(d.find("/slipway/" + local::netns_name(cloud.bridge(), small.machine_id)) !=
+          std::string::npos);
+  }
+
+  // Terminate takes the groups with the machine.
+  REQUIRE(cloud.connector().terminate({small.machine_id, roomy.machine_id}).ok());
+  for (const auto& d : dirs) {
+    INFO(d);
+    CHECK_FALSE(fs::exists(d));
+  }
 }
 
 TEST_CASE("a local machine on a directory rootfs sees only that rootfs", "[integration][local]") {

@@ -5,13 +5,24 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/fs.h"
 #include "connectors/common/pidfd.h"
+#include "connectors/local/machine_cgroup.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/settings.h"
 
 using namespace slipway;
 using namespace slipway::connectors;
 using namespace slipway::connectors::local;
+
+namespace {
+
+std::string contents(const std::string& path) {
+  auto text = fs::read_file(path, 4096);
+  return text.ok() ? *text : "(" + text.error().message() + ")";
+}
+
+}  // namespace
 
 TEST_CASE("local subnets give the bridge .1 and machines the rest but broadcast", "[unit][local]") {
   auto s28 = Ipv4Subnet::parse("10.213.0.16/28");
@@ -87,4 +98,65 @@ TEST_CASE("waiting on pidfds returns when all have exited, at once when there ar
   CHECK(connectors::wait_exited(both, seconds(5)));
   ::waitpid(quick, nullptr, 0);
   ::waitpid(slow, nullptr, 0);
+}
+
+// The unified hierarchy cannot be had on a host that mounts the legacy one
+// (the integration test runs the real thing on whichever this host has), so
+// its file protocol is checked on a directory laid out like it.
+TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel reads them",
+          "[unit][local]") {
+  char tmpl[] = "/tmp/slipway-cgroup-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string root = tmpl;
+  const std::string group = root + "/slipway/slwX-m1";
+  REQUIRE(fs::make_dirs(group, 0755).ok());
+  for (const char* file : {"/cgroup.subtree_control", "/slipway/cgroup.subtree_control",
+                           "/slipway/slwX-m1/memory.max", "/slipway/slwX-m1/cpu.max"}) {
+    REQUIRE(fs::write_file_atomic(root + file, "", 0644).ok());
+  }
+
+  SECTION("without memory and cpu controllers there are no limits, and it says why") {
+    REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpuset io pids\n", 0644).ok());
+    CgroupLayout layout = CgroupLayout::detect(root);
+    CHECK_FALSE(layout.available());
+    CHECK(layout.why_not() ==
+          "the cgroup hierarchy at " + root + " offers no memory and cpu controllers");
+    CHECK_FALSE(layout.create("slwX-m1", {}).ok());
+    CHECK(layout.remove("slwX-m1").ok());
+  }
+  SECTION("with them, the machine's group gets its memory and cpu limits") {
+    REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpuset cpu io memory pids\n", 0644)
+                .ok());
+    CgroupLayout layout = CgroupLayout::detect(root);
+    REQUIRE(layout.available());
+    CHECK(contents(root + "/cgroup.subtree_control") == "+memory +cpu");
+    CHECK(contents(root + "/slipway/cgroup.subtree_control") == "+memory +cpu");
+    auto dirs = layout.create("slwX-m1", ResourceLimits{3, 96});
+    REQUIRE(dirs.ok());
+    CHECK(*dirs == std::vector<std::string>{group});
+    CHECK(contents(group + "/memory.max") == "100663296");
+    CHECK(contents(group + "/cpu.max") == "300000 100000");
+    CHECK_FALSE(fs::exists(group + "/memory.swap.max"));  // only where the kernel has it
+    CHECK_FALSE(layout.create("../escape", {}).ok());
+    CHECK_FALSE(layout.create("", {}).ok());
+  }
+  SECTION("a group the kernel refuses to limit is removed again") {
+    REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpu memory\n", 0644).ok());
+    CgroupLayout layout = CgroupLayout::detect(root);
+    REQUIRE(layout.available());
+    auto made = layout.create("slwX-m2", {});  // no memory.max in it: the write fails
+    REQUIRE_FALSE(made.ok());
+    CHECK(made.error().message().rfind("cannot limit the machine's resources: cannot write", 0) ==
+          0);
+    CHECK_FALSE(fs::exists(root + "/slipway/slwX-m2"));
+  }
+  CHECK(fs::remove_tree(root).ok());
+}
+
+TEST_CASE("a host without cgroup controllers runs machines without limits, saying so",
+          "[unit][local]") {
+  CgroupLayout layout = CgroupLayout::detect("/nonexistent-cgroup-root");
+  CHECK_FALSE(layout.available());
+  CHECK(layout.why_not() ==
+        "no cgroup memory and cpu controllers are mounted under /nonexistent-cgroup-root");
 }

@@ -43,6 +43,9 @@ Result<LaunchRequest> parse_launch_request(int argc, char** argv) {
     } else if (flag == "--hide") {
       if (!absolute(value)) return usage("--hide needs an absolute path");
       r.hide.push_back(value);
+    } else if (flag == "--cgroup") {
+      if (!absolute(value)) return usage("--cgroup needs an absolute path");
+      r.cgroups.push_back(value);
     } else {
       return usage("unknown option " + flag);
     }

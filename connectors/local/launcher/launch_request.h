@@ -17,6 +17,7 @@ struct LaunchRequest {
   std::string address;               // "10.213.0.7/24", or "" to leave eth0 alone
   std::string gateway;               // "10.213.0.1"
   std::vector<std::string> hide;     // paths (inside the machine) to cover
+  std::vector<std::string> cgroups;  // control groups to join before anything else
   std::vector<std::string> command;  // PID 1 of the machine, run inside it
 };
 

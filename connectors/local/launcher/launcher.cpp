@@ -38,6 +38,20 @@ Status join_network_namespace(const std::string& path) {
   return ok_status();
 }
 
+// Everything this process forks afterwards, the machine included, stays in
+// the group.
+Status join_cgroup(const std::string& dir) {
+  const std::string procs = dir + "/cgroup.procs";
+  const std::string pid = std::to_string(::getpid());
+  int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  int saved = errno;
+  if (fd >= 0) ::close(fd);
+  errno = saved;
+  if (!ok) return Error(Code::kIo, errno_text("cannot join control group " + dir));
+  return ok_status();
+}
+
 std::string read_all(int fd) {
   std::string out;
   char buf[1024];
@@ -57,6 +71,10 @@ int run_launcher(int argc, char** argv) {
   auto request = parse_launch_request(argc, argv);
   if (!request.ok()) return report_failure(request.error().message());
 
+  for (const auto& group : request->cgroups) {
+    Status in = join_cgroup(group);
+    if (!in.ok()) return report_failure(in.error().message());
+  }
   Status joined = join_network_namespace(request->netns);
   if (!joined.ok()) return report_failure(joined.error().message());
   Status network = configure_namespace_network(request->address, request->gateway);

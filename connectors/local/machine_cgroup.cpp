@@ -1,0 +1,147 @@
+#include "connectors/local/machine_cgroup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "common/fs.h"
+
+namespace slipway::connectors::local {
+namespace {
+
+constexpr const char* kGroup = "slipway";
+constexpr int64_t kCpuPeriodUs = 100000;
+
+bool has_word(const std::string& text, const std::string& word) {
+  std::istringstream in(text);
+  std::string w;
+  while (in >> w) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+Status make_group(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return ok_status();
+  return Error(Code::kIo, "cannot create control group " + path + ": " + std::strerror(errno));
+}
+
+// rmdir of a group fails with EBUSY for a moment after its last process has
+// exited, while the kernel finishes taking it out.
+Status remove_group(const std::string& path) {
+  for (int attempt = 0;; ++attempt) {
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return ok_status();
+    if (errno != EBUSY || attempt == 50) {
+      return Error(Code::kIo, "cannot remove control group " + path + ": " + std::strerror(errno));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// Writes a limit file that only some kernels have (swap accounting).
+Status write_if_present(const std::string& path, const std::string& value) {
+  return fs::exists(path) ? fs::write_kernel_file(path, value) : ok_status();
+}
+
+}  // namespace
+
+CgroupLayout CgroupLayout::detect(const std::string& root) {
+  CgroupLayout layout;
+  layout.root_ = root;
+  auto controllers = fs::read_file(root + "/cgroup.controllers", 4096);
+  if (controllers.ok()) {
+    if (!has_word(*controllers, "memory") || !has_word(*controllers, "cpu")) {
+      layout.why_not_ = "the cgroup hierarchy at " + root + " offers no memory and cpu controllers";
+      return layout;
+    }
+    // Machine groups sit under ROOT/slipway, whose own subtree hands both
+    // controllers down; ROOT must hand them to it first.
+    Status enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", "+memory +cpu");
+    if (enabled.ok()) enabled = make_group(root + "/" + kGroup);
+    if (enabled.ok()) {
+      enabled =
+          fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", "+memory +cpu");
+    }
+    if (!enabled.ok()) {
+      layout.why_not_ = enabled.error().message();
+      return layout;
+    }
+    layout.kind_ = Kind::kUnified;
+    return layout;
+  }
+  if (fs::exists(root + "/memory/memory.limit_in_bytes") &&
+      fs::exists(root + "/cpu/cpu.cfs_quota_us")) {
+    for (const char* controller : {"memory", "cpu"}) {
+      Status made = make_group(root + "/" + controller + "/" + kGroup);
+      if (!made.ok()) {
+        layout.why_not_ = made.error().message();
+        return layout;
+      }
+    }
+    layout.kind_ = Kind::kLegacy;
+    return layout;
+  }
+  layout.why_not_ = "no cgroup memory and cpu controllers are mounted under " + root;
+  return layout;
+}
+
+std::vector<std::string> CgroupLayout::parents() const {
+  switch (kind_) {
+    case Kind::kUnified:
+      return {root_ + "/" + kGroup};
+    case Kind::kLegacy:
+      return {root_ + "/memory/" + kGroup, root_ + "/cpu/" + kGroup};
+    case Kind::kNone:
+      break;
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
+                                                      const ResourceLimits& limits) const {
+  if (!available()) return Error(Code::kFailedPrecondition, why_not_);
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
+    return Error(Code::kInvalidArgument, "bad control group name \"" + name + "\"");
+  }
+  const std::string memory = std::to_string(limits.memory_mb * 1024 * 1024);
+  const std::string quota = std::to_string(limits.cpus * kCpuPeriodUs);
+  std::vector<std::string> dirs;
+  for (const auto& parent : parents()) dirs.push_back(parent + "/" + name);
+  auto limit = [&]() -> Status {
+    for (const auto& dir : dirs) SLIPWAY_RETURN_IF_ERROR(make_group(dir));
+    if (kind_ == Kind::kUnified) {
+      const std::string& dir = dirs[0];
+      SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dir + "/memory.max", memory));
+      SLIPWAY_RETURN_IF_ERROR(write_if_present(dir + "/memory.swap.max", "0"));
+      return fs::write_kernel_file(dir + "/cpu.max", quota + " " + std::to_string(kCpuPeriodUs));
+    }
+    // The memory and swap limit may not fall below the memory limit, so it
+    // goes second.
+    SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dirs[0] + "/memory.limit_in_bytes", memory));
+    SLIPWAY_RETURN_IF_ERROR(write_if_present(dirs[0] + "/memory.memsw.limit_in_bytes", memory));
+    SLIPWAY_RETURN_IF_ERROR(
+        fs::write_kernel_file(dirs[1] + "/cpu.cfs_period_us", std::to_string(kCpuPeriodUs)));
+    return fs::write_kernel_file(dirs[1] + "/cpu.cfs_quota_us", quota);
+  };
+  if (Status s = limit(); !s.ok()) {
+    (void)remove(name);
+    return s.error().wrap("cannot limit the machine's resources");
+  }
+  return dirs;
+}
+
+Status CgroupLayout::remove(const std::string& name) const {
+  Status result = ok_status();
+  for (const auto& parent : parents()) {
+    Status s = remove_group(parent + "/" + name);
+    if (!s.ok() && result.ok()) result = s;
+  }
+  return result;
+}
+
+}  // namespace slipway::connectors::local

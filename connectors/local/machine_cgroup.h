@@ -1,0 +1,63 @@
+// A local machine's resource limits (the image's `resources`): one control
+// group per machine, made with its limits before the machine's PID 1 starts
+// and joined by slipway-local-launch first thing, so every process of the
+// machine is inside it from the start and stays there.
+//
+// Two layouts of /sys/fs/cgroup are understood:
+//   - the unified hierarchy (cgroup v2, Debian 12's default):
+//     ROOT/slipway/NAME with memory.max, memory.swap.max and cpu.max, the
+//     memory and cpu controllers enabled in ROOT's and ROOT/slipway's
+//     cgroup.subtree_control;
+//   - the legacy per-controller hierarchies (v1): ROOT/memory/slipway/NAME
+//     with memory.limit_in_bytes (and memory.memsw.limit_in_bytes where swap
+//     is accounted) and ROOT/cpu/slipway/NAME with cpu.cfs_quota_us.
+// NAME is the machine's network namespace name, unique on the host across
+// every local cloud. A host with neither (a container without its own
+// cgroups, say) runs machines without limits; prepare() says so once.
+//
+// Thread-safe: calls for distinct machines may run at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace slipway::connectors::local {
+
+struct ResourceLimits {
+  int64_t cpus = 1;         // CPU time: this many CPUs' worth per period
+  int64_t memory_mb = 512;  // memory, page cache included, and no swap
+};
+
+class CgroupLayout {
+ public:
+  // What the host at `root` offers. Never fails: without the memory and cpu
+  // controllers, available() is false and why_not() says why.
+  static CgroupLayout detect(const std::string& root = "/sys/fs/cgroup");
+
+  bool available() const { return kind_ != Kind::kNone; }
+  const std::string& why_not() const { return why_not_; }
+
+  // Makes the machine's group(s) with these limits and returns the
+  // directories the launcher joins. On failure removes what it made.
+  Result<std::vector<std::string>> create(const std::string& name,
+                                          const ResourceLimits& limits) const;
+
+  // Removes the machine's group(s) once its processes have exited.
+  // Idempotent: a group that does not exist is fine.
+  Status remove(const std::string& name) const;
+
+ private:
+  enum class Kind { kNone, kUnified, kLegacy };
+
+  // The directories holding machine groups, one per hierarchy.
+  std::vector<std::string> parents() const;
+
+  Kind kind_ = Kind::kNone;
+  std::string root_;
+  std::string why_not_;
+};
+
+}  // namespace slipway::connectors::local
