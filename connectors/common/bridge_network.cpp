@@ -29,14 +29,6 @@ bool valid_bridge_name(const std::string& name) {
   return true;
 }
 
-Result<bool> parse_bool(const Value& value) {
-  if (value.is_bool()) return value.as_bool();
-  const std::string& t = value.str();
-  if (t == "true" || t == "yes" || t == "on") return true;
-  if (t == "false" || t == "no" || t == "off") return false;
-  return Error(Code::kInvalidArgument, "");
-}
-
 bool interface_exists(const std::string& name) {
   return ::if_nametoindex(name.c_str()) != 0;
 }
@@ -118,6 +110,14 @@ std::string nft_script(const BridgeNetwork& settings) {
 
 }  // namespace
 
+Result<bool> parse_setting_bool(const Value& value) {
+  if (value.is_bool()) return value.as_bool();
+  const std::string& t = value.str();
+  if (t == "true" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "no" || t == "off") return false;
+  return Error(Code::kInvalidArgument, "");
+}
+
 Result<bool> parse_bridge_setting(const std::string& where, const std::string& key,
                                   const Value& value, BridgeNetwork* network) {
   if (key == "bridge") {
@@ -135,7 +135,7 @@ Result<bool> parse_bridge_setting(const std::string& where, const std::string& k
     if (!subnet.ok()) return subnet.error().wrap(where.substr(0, where.size() - 2));
     network->subnet = *subnet;
   } else if (key == "nat") {
-    auto nat = parse_bool(value);
+    auto nat = parse_setting_bool(value);
     if (!nat.ok()) return Error(Code::kInvalidArgument, where + "nat must be true or false");
     network->nat = *nat;
   } else {

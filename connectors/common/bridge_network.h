@@ -30,6 +30,9 @@ struct BridgeNetwork {
   bool nat = true;
 };
 
+// A yes/no setting: a YAML boolean, or true/yes/on, false/no/off.
+Result<bool> parse_setting_bool(const Value& value);
+
 // Reads `key` into `network` when it is one of the settings above and
 // returns true; false when it is another key. Errors are one sentence that
 // starts with `where` ("cloud local: ").

@@ -73,7 +73,7 @@ Status LocalConnector::prepare() {
   SLIPWAY_RETURN_IF_ERROR(prepare_bridge_network(settings_, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(ensure_netns_dir(settings_.bridge, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(load_addresses());
-  runtime.cgroups = CgroupLayout::detect();
+  runtime.cgroups = CgroupLayout::detect(settings_.cpu_quota);
   if (!runtime.cgroups.available()) {
     LOG_WARN("cloud %s: machines run without resource limits: %s", cloud_.c_str(),
              runtime.cgroups.why_not().c_str());

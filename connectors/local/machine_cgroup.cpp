@@ -50,22 +50,29 @@ Status write_if_present(const std::string& path, const std::string& value) {
 
 }  // namespace
 
-CgroupLayout CgroupLayout::detect(const std::string& root) {
+CgroupLayout CgroupLayout::detect(bool cpu, const std::string& root) {
   CgroupLayout layout;
   layout.root_ = root;
-  auto controllers = fs::read_file(root + "/cgroup.controllers", 4096);
-  if (controllers.ok()) {
-    if (!has_word(*controllers, "memory") || !has_word(*controllers, "cpu")) {
-      layout.why_not_ = "the cgroup hierarchy at " + root + " offers no memory and cpu controllers";
-      return layout;
+  layout.cpu_ = cpu;
+  std::vector<std::string> controllers = {"memory"};
+  if (cpu) controllers.push_back("cpu");
+  const std::string wanted = cpu ? "memory and cpu controllers" : "memory controller";
+  auto offered = fs::read_file(root + "/cgroup.controllers", 4096);
+  if (offered.ok()) {
+    std::string enable;
+    for (const auto& c : controllers) {
+      if (!has_word(*offered, c)) {
+        layout.why_not_ = "the cgroup hierarchy at " + root + " offers no " + wanted;
+        return layout;
+      }
+      enable += (enable.empty() ? "+" : " +") + c;
     }
-    // Machine groups sit under ROOT/slipway, whose own subtree hands both
+    // Machine groups sit under ROOT/slipway, whose own subtree hands the
     // controllers down; ROOT must hand them to it first.
-    Status enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", "+memory +cpu");
+    Status enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", enable);
     if (enabled.ok()) enabled = make_group(root + "/" + kGroup);
     if (enabled.ok()) {
-      enabled =
-          fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", "+memory +cpu");
+      enabled = fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", enable);
     }
     if (!enabled.ok()) {
       layout.why_not_ = enabled.error().message();
@@ -74,19 +81,20 @@ CgroupLayout CgroupLayout::detect(const std::string& root) {
     layout.kind_ = Kind::kUnified;
     return layout;
   }
-  if (fs::exists(root + "/memory/memory.limit_in_bytes") &&
-      fs::exists(root + "/cpu/cpu.cfs_quota_us")) {
-    for (const char* controller : {"memory", "cpu"}) {
-      Status made = make_group(root + "/" + controller + "/" + kGroup);
-      if (!made.ok()) {
-        layout.why_not_ = made.error().message();
-        return layout;
-      }
-    }
-    layout.kind_ = Kind::kLegacy;
+  const bool legacy = fs::exists(root + "/memory/memory.limit_in_bytes") &&
+                      (!cpu || fs::exists(root + "/cpu/cpu.cfs_quota_us"));
+  if (!legacy) {
+    layout.why_not_ = "no cgroup " + wanted + (cpu ? " are" : " is") + " mounted under " + root;
     return layout;
   }
-  layout.why_not_ = "no cgroup memory and cpu controllers are mounted under " + root;
+  for (const auto& c : controllers) {
+    Status made = make_group(root + "/" + c + "/" + kGroup);
+    if (!made.ok()) {
+      layout.why_not_ = made.error().message();
+      return layout;
+    }
+  }
+  layout.kind_ = Kind::kLegacy;
   return layout;
 }
 
@@ -95,7 +103,8 @@ std::vector<std::string> CgroupLayout::parents() const {
     case Kind::kUnified:
       return {root_ + "/" + kGroup};
     case Kind::kLegacy:
-      return {root_ + "/memory/" + kGroup, root_ + "/cpu/" + kGroup};
+      if (cpu_) return {root_ + "/memory/" + kGroup, root_ + "/cpu/" + kGroup};
+      return {root_ + "/memory/" + kGroup};
     case Kind::kNone:
       break;
   }
@@ -118,12 +127,14 @@ Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
       const std::string& dir = dirs[0];
       SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dir + "/memory.max", memory));
       SLIPWAY_RETURN_IF_ERROR(write_if_present(dir + "/memory.swap.max", "0"));
+      if (!cpu_) return ok_status();
       return fs::write_kernel_file(dir + "/cpu.max", quota + " " + std::to_string(kCpuPeriodUs));
     }
     // The memory and swap limit may not fall below the memory limit, so it
     // goes second.
     SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dirs[0] + "/memory.limit_in_bytes", memory));
     SLIPWAY_RETURN_IF_ERROR(write_if_present(dirs[0] + "/memory.memsw.limit_in_bytes", memory));
+    if (!cpu_) return ok_status();
     SLIPWAY_RETURN_IF_ERROR(
         fs::write_kernel_file(dirs[1] + "/cpu.cfs_period_us", std::to_string(kCpuPeriodUs)));
     return fs::write_kernel_file(dirs[1] + "/cpu.cfs_quota_us", quota);

@@ -3,17 +3,22 @@
 // and joined by slipway-local-launch first thing, so every process of the
 // machine is inside it from the start and stays there.
 //
+// Memory is always limited. The CPU quota only when the cloud asks for it
+// (`cpu-quota: true`): a CPU group per machine puts a scheduling level
+// between each machine's threads and everyone else's, and with it a
+// 100-instance barrier's release went from at most 17 ms to as much as
+// 87 ms (docs/PERFORMANCE.md).
+//
 // Two layouts of /sys/fs/cgroup are understood:
 //   - the unified hierarchy (cgroup v2, Debian 12's default):
-//     ROOT/slipway/NAME with memory.max, memory.swap.max and cpu.max, the
-//     memory and cpu controllers enabled in ROOT's and ROOT/slipway's
-//     cgroup.subtree_control;
+//     ROOT/slipway/NAME with memory.max, memory.swap.max (and cpu.max), the
+//     controllers enabled in ROOT's and ROOT/slipway's cgroup.subtree_control;
 //   - the legacy per-controller hierarchies (v1): ROOT/memory/slipway/NAME
 //     with memory.limit_in_bytes (and memory.memsw.limit_in_bytes where swap
-//     is accounted) and ROOT/cpu/slipway/NAME with cpu.cfs_quota_us.
+//     is accounted), and ROOT/cpu/slipway/NAME with cpu.cfs_quota_us.
 // NAME is the machine's network namespace name, unique on the host across
-// every local cloud. A host with neither (a container without its own
-// cgroups, say) runs machines without limits; prepare() says so once.
+// every local cloud. A host without the controllers (a container without
+// its own cgroups, say) runs machines without limits; prepare() says so once.
 //
 // Thread-safe: calls for distinct machines may run at once.
 #pragma once
@@ -27,15 +32,16 @@
 namespace slipway::connectors::local {
 
 struct ResourceLimits {
-  int64_t cpus = 1;         // CPU time: this many CPUs' worth per period
+  int64_t cpus = 1;         // CPU time: this many CPUs' worth per period, if limited
   int64_t memory_mb = 512;  // memory, page cache included, and no swap
 };
 
 class CgroupLayout {
  public:
-  // What the host at `root` offers. Never fails: without the memory and cpu
-  // controllers, available() is false and why_not() says why.
-  static CgroupLayout detect(const std::string& root = "/sys/fs/cgroup");
+  // What the host at `root` offers for limiting memory, and CPU time too
+  // when `cpu`. Never fails: without those controllers, available() is false
+  // and why_not() says why.
+  static CgroupLayout detect(bool cpu, const std::string& root = "/sys/fs/cgroup");
 
   bool available() const { return kind_ != Kind::kNone; }
   const std::string& why_not() const { return why_not_; }
@@ -56,6 +62,7 @@ class CgroupLayout {
   std::vector<std::string> parents() const;
 
   Kind kind_ = Kind::kNone;
+  bool cpu_ = false;
   std::string root_;
   std::string why_not_;
 };

@@ -43,10 +43,15 @@ Result<LocalSettings> parse_local_settings(const std::string& cloud_name, const 
         }
         out.hide.push_back(*path);
       }
+    } else if (key == "cpu-quota") {
+      auto quota = parse_setting_bool(value);
+      if (!quota.ok())
+        return Error(Code::kInvalidArgument, where + "cpu-quota must be true or false");
+      out.cpu_quota = *quota;
     } else {
       return Error(Code::kInvalidArgument, where + "unknown setting \"" + key +
-                                               "\" (the local connector knows bridge, subnet, nat "
-                                               "and hide)");
+                                               "\" (the local connector knows bridge, subnet, nat, "
+                                               "hide and cpu-quota)");
     }
   }
   return out;

@@ -22,6 +22,7 @@ namespace slipway::connectors::local {
 struct LocalSettings : BridgeNetwork {
   LocalSettings() : BridgeNetwork{"slipway0", Ipv4Subnet{0x0AD50000, 24}, true} {}  // 10.213.0.0/24
   std::vector<std::string> hide;  // absolute paths
+  bool cpu_quota = false;         // enforce the image's cpus (machine_cgroup.h)
 };
 
 // Reads and checks the settings; each error is one sentence naming the cloud.

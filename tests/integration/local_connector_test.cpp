@@ -244,6 +244,24 @@ std::string trimmed(std::string s) {
   return s;
 }
 
+// The control group directories of a process, by controller ("" for the
+// unified hierarchy), from its /proc/PID/cgroup.
+std::map<std::string, std::string> cgroups_of(pid_t pid) {
+  std::map<std::string, std::string> dirs;
+  std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
+  for (std::string line; std::getline(lines, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::istringstream names(controllers);
+    for (std::string name; std::getline(names, name, ',');) {
+      dirs[name] = "/sys/fs/cgroup/" + name + path;
+    }
+    if (controllers.empty()) dirs[""] = "/sys/fs/cgroup" + path;
+  }
+  return dirs;
+}
+
 }  // namespace
 
 TEST_CASE("the local connector is registered as type local and checks its settings",
@@ -289,6 +307,8 @@ TEST_CASE("the local connector is registered as type local and checks its settin
         "cloud l: hide must be a list of absolute paths");
   CHECK(error_of(Value::object().set("hide", Value::array().push("srv"))) ==
         "cloud l: hide must list absolute paths other than /, not \"srv\"");
+  CHECK(error_of(Value::object().set("cpu-quota", "some")) ==
+        "cloud l: cpu-quota must be true or false");
   CHECK(error_of(Value::object().set("colour", "blue")).find("unknown setting \"colour\"") !=
         std::string::npos);
   CHECK(make(Value::object().set("nat", "no").set("hide", Value::array().push("/srv//x/"))).ok());
@@ -359,6 +379,17 @@ TEST_CASE("a local machine has its hostname, address, contextualization and agen
   // Its own pid namespace: the agent is PID 1 and sees few processes.
   CHECK(std::stoi("0" +
                   trimmed(cloud.in_machine(m.machine_id, "ls /proc | grep -c '^[0-9]'").out)) < 10);
+
+  // Its memory is limited to the image's (512 MiB by default), its CPU time
+  // is not (no cpu-quota).
+  auto groups = cgroups_of(cloud.record(m.machine_id).pid);
+  if (groups.count("memory") != 0) {
+    CHECK(trimmed(read_text(groups["memory"] + "/memory.limit_in_bytes")) == "536870912");
+    CHECK(groups["cpu"].find("/slipway/") == std::string::npos);
+  } else if (groups.count("") != 0) {
+    CHECK(trimmed(read_text(groups[""] + "/memory.max")) == "536870912");
+    CHECK(trimmed(read_text(groups[""] + "/cpu.max")) == "max 100000");
+  }
 
   auto described = cloud.connector().describe({m.machine_id, "no-such-machine"});
   REQUIRE(described.size() == 2);
@@ -557,25 +588,7 @@ TEST_CASE("a local machine whose agent cannot start fails cleanly", "[integratio
   CHECK_FALSE(interface_exists(local::veth_name(local::netns_name(cloud.bridge(), s.machine_id))));
 }
 
-// The control group directories of a process, by controller ("" for the
-// unified hierarchy), from its /proc/PID/cgroup.
-std::map<std::string, std::string> cgroups_of(pid_t pid) {
-  std::map<std::string, std::string> dirs;
-  std::istringstream lines(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
-  for (std::string line; std::getline(lines, line);) {
-    size_t a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    std::istringstream names(controllers);
-    for (std::string name; std::getline(names, name, ',');) {
-      dirs[name] = "/sys/fs/cgroup/" + name + path;
-    }
-    if (controllers.empty()) dirs[""] = "/sys/fs/cgroup" + path;
-  }
-  return dirs;
-}
-
-TEST_CASE("a local machine lives within its image's memory and cpu resources",
+TEST_CASE("a local machine lives within its image's memory, and cpus too with cpu-quota",
           "[integration][local]") {
   REQUIRE_ROOT();
   TempDir dir(working_dir());
@@ -589,7 +602,7 @@ TEST_CASE("a local machine lives within its image's memory and cpu resources",
                                 "while :; do sleep 3600; done\n",
                                 0755)
               .ok());
-  TestCloud cloud(Value::object(), agent);
+  TestCloud cloud(Value::object().set("cpu-quota", true), agent);
   MachineSpec small = cloud.spec("small");
   small.resources.memory_mb = 64;
   small.resources.cpus = 2;

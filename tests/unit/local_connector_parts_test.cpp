@@ -117,7 +117,7 @@ TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel read
 
   SECTION("without memory and cpu controllers there are no limits, and it says why") {
     REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpuset io pids\n", 0644).ok());
-    CgroupLayout layout = CgroupLayout::detect(root);
+    CgroupLayout layout = CgroupLayout::detect(true, root);
     CHECK_FALSE(layout.available());
     CHECK(layout.why_not() ==
           "the cgroup hierarchy at " + root + " offers no memory and cpu controllers");
@@ -127,7 +127,7 @@ TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel read
   SECTION("with them, the machine's group gets its memory and cpu limits") {
     REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpuset cpu io memory pids\n", 0644)
                 .ok());
-    CgroupLayout layout = CgroupLayout::detect(root);
+    CgroupLayout layout = CgroupLayout::detect(true, root);
     REQUIRE(layout.available());
     CHECK(contents(root + "/cgroup.subtree_control") == "+memory +cpu");
     CHECK(contents(root + "/slipway/cgroup.subtree_control") == "+memory +cpu");
@@ -140,9 +140,19 @@ TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel read
     CHECK_FALSE(layout.create("../escape", {}).ok());
     CHECK_FALSE(layout.create("", {}).ok());
   }
+  SECTION("without cpu-quota only memory is limited, and the cpu controller is not needed") {
+    REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "io memory\n", 0644).ok());
+    CgroupLayout layout = CgroupLayout::detect(false, root);
+    REQUIRE(layout.available());
+    CHECK(contents(root + "/slipway/cgroup.subtree_control") == "+memory");
+    REQUIRE(layout.create("slwX-m1", ResourceLimits{3, 96}).ok());
+    CHECK(contents(group + "/memory.max") == "100663296");
+    CHECK(contents(group + "/cpu.max").empty());
+    CHECK_FALSE(CgroupLayout::detect(true, root).available());
+  }
   SECTION("a group the kernel refuses to limit is removed again") {
     REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "cpu memory\n", 0644).ok());
-    CgroupLayout layout = CgroupLayout::detect(root);
+    CgroupLayout layout = CgroupLayout::detect(true, root);
     REQUIRE(layout.available());
     auto made = layout.create("slwX-m2", {});  // no memory.max in it: the write fails
     REQUIRE_FALSE(made.ok());
@@ -155,8 +165,10 @@ TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel read
 
 TEST_CASE("a host without cgroup controllers runs machines without limits, saying so",
           "[unit][local]") {
-  CgroupLayout layout = CgroupLayout::detect("/nonexistent-cgroup-root");
+  CgroupLayout layout = CgroupLayout::detect(true, "/nonexistent-cgroup-root");
   CHECK_FALSE(layout.available());
   CHECK(layout.why_not() ==
         "no cgroup memory and cpu controllers are mounted under /nonexistent-cgroup-root");
+  CHECK(CgroupLayout::detect(false, "/nonexistent-cgroup-root").why_not() ==
+        "no cgroup memory controller is mounted under /nonexistent-cgroup-root");
 }
