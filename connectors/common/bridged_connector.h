@@ -9,7 +9,7 @@
 //
 //   Settings  has `subnet` (Subnet) and `bridge`
 //   Runtime   what prepare() found: copied out for each operation
-//   Dir       Dir(state_dir, id), Dir::list(state_dir), exists(),
+//   Dir       Dir(state_dir, id), Dir::list(state_dir), create(), exists(),
 //             console_log() and read_record() -> Result<Record>, where a
 //             Record has `address`, `pid` and `start_time`
 //
@@ -111,6 +111,17 @@ class BridgedConnector : public Connector {
       if (record.ok()) addresses_.mark_used(record->address);
     }
     return ok_status();
+  }
+
+  // launch_one()'s first claim on the host, once its own checks passed: an
+  // address from the pool and the machine's directory; neither on failure.
+  Result<uint32_t> claim(const Dir& dir) {
+    SLIPWAY_ASSIGN_OR_RETURN(uint32_t address, addresses_.reserve());
+    if (Status s = dir.create(); !s.ok()) {
+      addresses_.release(address);
+      return s.error();
+    }
+    return address;
   }
 
   // The ids of the machine directories that `keep` does not name.

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -127,7 +128,16 @@ Status create_machine_dir(const std::string& path, const std::string& machine_id
   return ok_status();
 }
 
-std::map<std::string, std::string> parse_record_lines(const std::string& text) {
+std::string MachineRecordBase::record_text(
+    const std::vector<std::pair<std::string, std::string>>& own) const {
+  std::string text = "machine_id=" + machine_id + "\nhostname=" + hostname +
+                     "\naddress=" + format_ipv4(address) + "\npid=" + std::to_string(pid) +
+                     "\nstart=" + std::to_string(start_time) + "\n";
+  for (const auto& [key, value] : own) text += key + "=" + value + "\n";
+  return text;
+}
+
+Result<std::map<std::string, std::string>> MachineRecordBase::parse_base(const std::string& text) {
   std::map<std::string, std::string> fields;
   size_t start = 0;
   while (start < text.size()) {
@@ -137,6 +147,22 @@ std::map<std::string, std::string> parse_record_lines(const std::string& text) {
     start = end + 1;
     size_t eq = line.find('=');
     if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  auto field = [&](const char* key) {
+    auto it = fields.find(key);
+    return it == fields.end() ? std::string() : it->second;
+  };
+  machine_id = field("machine_id");
+  hostname = field("hostname");
+  pid = static_cast<pid_t>(std::strtol(field("pid").c_str(), nullptr, 10));
+  start_time = std::strtoull(field("start").c_str(), nullptr, 10);
+  if (fields.count("address") != 0) {
+    auto parsed = parse_ipv4(fields["address"]);
+    if (!parsed.ok()) return Error(Code::kInvalidArgument, "the record has a bad address");
+    address = *parsed;
+  }
+  if (machine_id.empty() || address == 0) {
+    return Error(Code::kInvalidArgument, "the record is incomplete");
   }
   return fields;
 }

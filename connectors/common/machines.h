@@ -4,6 +4,8 @@
 // Plain functions: thread-safe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,8 +48,23 @@ Status terminate_machines(const std::string& cloud, const std::vector<std::strin
 Result<std::vector<std::string>> list_machine_dirs(const std::string& root);
 // Creates `path`, mode 0700, and its parents; kAlreadyExists when it is there.
 Status create_machine_dir(const std::string& path, const std::string& machine_id);
-// The "key=value" lines of a record, by key (other lines are skipped).
-std::map<std::string, std::string> parse_record_lines(const std::string& text);
+
+// The fields every such record has; each connector's record adds its own
+// (local: netns and veth; qemu: tap). Written as "key=value" lines.
+struct MachineRecordBase {
+  std::string machine_id;
+  std::string hostname;
+  uint32_t address = 0;
+  pid_t pid = 0;            // host pid of the machine's process; 0 before it runs
+  uint64_t start_time = 0;  // its start time (field 22 of /proc/PID/stat), against pid reuse
+
+ protected:
+  // These fields, then the connector's own, in order.
+  std::string record_text(const std::vector<std::pair<std::string, std::string>>& own) const;
+  // Reads these fields from `text` and returns every "key=value" line by key,
+  // for the connector's own; an error for a bad address, or no id or address.
+  Result<std::map<std::string, std::string>> parse_base(const std::string& text);
+};
 
 // What a connector's describe() answers: for each id, `lookup` gives the
 // machine's address and whether it runs, or nothing when it has no record

@@ -96,13 +96,9 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   if (::access(env_.agent_path.c_str(), R_OK) != 0) {
     return fail(Error(Code::kFailedPrecondition, "the agent " + env_.agent_path + " is missing"));
   }
-  auto address = addresses_.reserve();
-  if (!address.ok()) return fail(address.error());
   MachineDir dir(env_.state_dir, id);
-  if (Status s = dir.create(); !s.ok()) {
-    addresses_.release(*address);
-    return fail(s.error());
-  }
+  auto address = claim(dir);
+  if (!address.ok()) return fail(address.error());
 
   MachineRecord record;
   record.machine_id = id;

@@ -14,27 +14,15 @@
 namespace slipway::connectors::local {
 
 std::string MachineRecord::to_text() const {
-  return "machine_id=" + machine_id + "\nhostname=" + hostname +
-         "\naddress=" + format_ipv4(address) + "\nnetns=" + netns + "\nveth=" + veth +
-         "\npid=" + std::to_string(pid) + "\nstart=" + std::to_string(start_time) + "\n";
+  return record_text({{"netns", netns}, {"veth", veth}});
 }
 
 Result<MachineRecord> MachineRecord::parse(const std::string& text) {
   MachineRecord r;
-  for (const auto& [key, value] : parse_record_lines(text)) {
-    if (key == "machine_id") r.machine_id = value;
-    if (key == "hostname") r.hostname = value;
-    if (key == "netns") r.netns = value;
-    if (key == "veth") r.veth = value;
-    if (key == "pid") r.pid = static_cast<pid_t>(std::strtol(value.c_str(), nullptr, 10));
-    if (key == "start") r.start_time = std::strtoull(value.c_str(), nullptr, 10);
-    if (key == "address") {
-      auto address = parse_ipv4(value);
-      if (!address.ok()) return Error(Code::kInvalidArgument, "the record has a bad address");
-      r.address = *address;
-    }
-  }
-  if (r.machine_id.empty() || r.address == 0 || r.netns.empty() || r.veth.empty()) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto fields, r.parse_base(text));
+  r.netns = fields["netns"];
+  r.veth = fields["veth"];
+  if (r.netns.empty() || r.veth.empty()) {
     return Error(Code::kInvalidArgument, "the record is incomplete");
   }
   return r;

@@ -27,14 +27,10 @@
 
 namespace slipway::connectors::local {
 
-struct MachineRecord {
-  std::string machine_id;
-  std::string hostname;
-  uint32_t address = 0;
+// pid and start_time are those of the machine's PID 1.
+struct MachineRecord : MachineRecordBase {
   std::string netns;
   std::string veth;
-  pid_t pid = 0;            // host pid of the machine's PID 1; 0 before it runs
-  uint64_t start_time = 0;  // its start time (field 22 of /proc/PID/stat), against pid reuse
 
   std::string to_text() const;
   static Result<MachineRecord> parse(const std::string& text);

@@ -160,13 +160,9 @@ Result<Machine> QemuConnector::launch_one(const MachineSpec& spec, const Runtime
   }
   auto memory = memory_for(spec);
   if (!memory.ok()) return fail(memory.error());
-  auto address = addresses_.reserve();
-  if (!address.ok()) return fail(address.error());
   VmDir dir(env_.state_dir, id);
-  if (Status s = dir.create(); !s.ok()) {
-    addresses_.release(*address);
-    return fail(s.error());
-  }
+  auto address = claim(dir);
+  if (!address.ok()) return fail(address.error());
 
   VmRecord record;
   record.machine_id = id;

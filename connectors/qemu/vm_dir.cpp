@@ -14,28 +14,14 @@
 namespace slipway::connectors::qemu {
 
 std::string VmRecord::to_text() const {
-  return "machine_id=" + machine_id + "\nhostname=" + hostname +
-         "\naddress=" + format_ipv4(address) + "\ntap=" + tap + "\npid=" + std::to_string(pid) +
-         "\nstart=" + std::to_string(start_time) + "\n";
+  return record_text({{"tap", tap}});
 }
 
 Result<VmRecord> VmRecord::parse(const std::string& text) {
   VmRecord r;
-  for (const auto& [key, value] : parse_record_lines(text)) {
-    if (key == "machine_id") r.machine_id = value;
-    if (key == "hostname") r.hostname = value;
-    if (key == "tap") r.tap = value;
-    if (key == "pid") r.pid = static_cast<pid_t>(std::strtol(value.c_str(), nullptr, 10));
-    if (key == "start") r.start_time = std::strtoull(value.c_str(), nullptr, 10);
-    if (key == "address") {
-      auto address = parse_ipv4(value);
-      if (!address.ok()) return Error(Code::kInvalidArgument, "the record has a bad address");
-      r.address = *address;
-    }
-  }
-  if (r.machine_id.empty() || r.address == 0 || !is_tap_name(r.tap)) {
-    return Error(Code::kInvalidArgument, "the record is incomplete");
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto fields, r.parse_base(text));
+  r.tap = fields["tap"];
+  if (!is_tap_name(r.tap)) return Error(Code::kInvalidArgument, "the record is incomplete");
   return r;
 }
 

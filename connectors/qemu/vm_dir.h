@@ -26,16 +26,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "connectors/common/machines.h"
 
 namespace slipway::connectors::qemu {
 
-struct VmRecord {
-  std::string machine_id;
-  std::string hostname;
-  uint32_t address = 0;
+// pid and start_time are qemu's.
+struct VmRecord : MachineRecordBase {
   std::string tap;
-  pid_t pid = 0;            // qemu's pid; 0 before it runs
-  uint64_t start_time = 0;  // its start time, against pid reuse
 
   std::string to_text() const;
   static Result<VmRecord> parse(const std::string& text);
