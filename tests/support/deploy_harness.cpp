@@ -170,6 +170,19 @@ std::vector<std::string> DeployHarness::leftovers() {
     found.push_back("netns: " + netns.out.substr(at, netns.out.find('\n', at) - at));
     ++at;
   }
+  // Control groups of this cloud's machines, named like their namespaces,
+  // in whichever hierarchy the host has (connectors/local/machine_cgroup.h).
+  for (const char* parent :
+       {"/sys/fs/cgroup/slipway", "/sys/fs/cgroup/memory/slipway", "/sys/fs/cgroup/cpu/slipway"}) {
+    DIR* groups = ::opendir(parent);
+    if (groups == nullptr) continue;
+    while (dirent* entry = ::readdir(groups)) {
+      if (std::string(entry->d_name).rfind("slw-" + bridge_ + ".", 0) == 0) {
+        found.push_back(std::string("control group: ") + parent + "/" + entry->d_name);
+      }
+    }
+    ::closedir(groups);
+  }
   // Mounts under the data directory.
   std::ifstream mounts("/proc/mounts");
   for (std::string line; std::getline(mounts, line);) {
