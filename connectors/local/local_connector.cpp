@@ -74,6 +74,11 @@ Status LocalConnector::prepare() {
   SLIPWAY_RETURN_IF_ERROR(ensure_netns_dir(settings_.bridge, runtime.tools));
   SLIPWAY_RETURN_IF_ERROR(load_addresses());
   runtime.cgroups = CgroupLayout::detect(settings_.cpu_quota);
+  if (!runtime.cgroups.available() && settings_.cpu_quota) {
+    LOG_WARN("cloud %s: cpu-quota is on, but CPU time cannot be limited here (%s); memory is",
+             cloud_.c_str(), runtime.cgroups.why_not().c_str());
+    runtime.cgroups = CgroupLayout::detect(false);
+  }
   if (!runtime.cgroups.available()) {
     LOG_WARN("cloud %s: machines run without resource limits: %s", cloud_.c_str(),
              runtime.cgroups.why_not().c_str());
@@ -181,6 +186,12 @@ Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string
   // Namespaces whose directory is gone (removed by hand, or a crash between
   // the two) are found by their name.
   for (const auto& id : list_machine_netns(settings_.bridge)) {
+    if (keep.count(id) == 0 && check_machine_id(id).ok()) orphans.insert(id);
+  }
+  // And so are control groups whose removal failed after everything else.
+  const std::string prefix = netns_prefix(settings_.bridge);
+  for (const auto& name : runtime.cgroups.list(prefix)) {
+    std::string id = name.substr(prefix.size());
     if (keep.count(id) == 0 && check_machine_id(id).ok()) orphans.insert(id);
   }
   std::vector<std::string> removed;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -69,10 +70,16 @@ CgroupLayout CgroupLayout::detect(bool cpu, const std::string& root) {
     }
     // Machine groups sit under ROOT/slipway, whose own subtree hands the
     // controllers down; ROOT must hand them to it first.
-    Status enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", enable);
-    if (enabled.ok()) enabled = make_group(root + "/" + kGroup);
-    if (enabled.ok()) {
-      enabled = fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", enable);
+    // systemd may take a controller back from ROOT's subtree (when no unit of
+    // its own needs it) between the two writes: then once more.
+    Status enabled = ok_status();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", enable);
+      if (enabled.ok()) enabled = make_group(root + "/" + kGroup);
+      if (enabled.ok()) {
+        enabled = fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", enable);
+      }
+      if (enabled.ok()) break;
     }
     if (!enabled.ok()) {
       layout.why_not_ = enabled.error().message();
@@ -98,12 +105,12 @@ CgroupLayout CgroupLayout::detect(bool cpu, const std::string& root) {
   return layout;
 }
 
-std::vector<std::string> CgroupLayout::parents() const {
+std::vector<std::string> CgroupLayout::parents(bool every) const {
   switch (kind_) {
     case Kind::kUnified:
       return {root_ + "/" + kGroup};
     case Kind::kLegacy:
-      if (cpu_) return {root_ + "/memory/" + kGroup, root_ + "/cpu/" + kGroup};
+      if (cpu_ || every) return {root_ + "/memory/" + kGroup, root_ + "/cpu/" + kGroup};
       return {root_ + "/memory/" + kGroup};
     case Kind::kNone:
       break;
@@ -122,7 +129,16 @@ Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
   std::vector<std::string> dirs;
   for (const auto& parent : parents()) dirs.push_back(parent + "/" + name);
   auto limit = [&]() -> Status {
-    for (const auto& dir : dirs) SLIPWAY_RETURN_IF_ERROR(make_group(dir));
+    for (const auto& dir : dirs) {
+      SLIPWAY_RETURN_IF_ERROR(make_group(dir));
+      // A group left by a machine of the same name (a crash) may be reused,
+      // but not with processes still in it.
+      auto procs = fs::read_file(dir + "/cgroup.procs", 1 << 16);
+      if (procs.ok() && !procs->empty()) {
+        return Error(Code::kFailedPrecondition,
+                     "control group " + dir + " still holds processes of an earlier machine");
+      }
+    }
     if (kind_ == Kind::kUnified) {
       const std::string& dir = dirs[0];
       SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dir + "/memory.max", memory));
@@ -130,8 +146,9 @@ Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
       if (!cpu_) return ok_status();
       return fs::write_kernel_file(dir + "/cpu.max", quota + " " + std::to_string(kCpuPeriodUs));
     }
-    // The memory and swap limit may not fall below the memory limit, so it
-    // goes second.
+    // The memory and swap limit may never be below the memory limit: lifted
+    // first (a reused group may have a lower one), then set to it.
+    SLIPWAY_RETURN_IF_ERROR(write_if_present(dirs[0] + "/memory.memsw.limit_in_bytes", "-1"));
     SLIPWAY_RETURN_IF_ERROR(fs::write_kernel_file(dirs[0] + "/memory.limit_in_bytes", memory));
     SLIPWAY_RETURN_IF_ERROR(write_if_present(dirs[0] + "/memory.memsw.limit_in_bytes", memory));
     if (!cpu_) return ok_status();
@@ -148,11 +165,27 @@ Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
 
 Status CgroupLayout::remove(const std::string& name) const {
   Status result = ok_status();
-  for (const auto& parent : parents()) {
+  // Every hierarchy: a restart may have turned cpu-quota off since.
+  for (const auto& parent : parents(true)) {
     Status s = remove_group(parent + "/" + name);
     if (!s.ok() && result.ok()) result = s;
   }
   return result;
+}
+
+std::vector<std::string> CgroupLayout::list(const std::string& prefix) const {
+  std::set<std::string> names;
+  for (const auto& parent : parents(true)) {
+    auto entries = fs::list_dir(parent);
+    if (!entries.ok()) continue;
+    for (const auto& name : *entries) {
+      if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+          fs::exists(parent + "/" + name + "/cgroup.procs")) {
+        names.insert(name);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
 }
 
 }  // namespace slipway::connectors::local

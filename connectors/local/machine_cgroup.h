@@ -51,15 +51,21 @@ class CgroupLayout {
   Result<std::vector<std::string>> create(const std::string& name,
                                           const ResourceLimits& limits) const;
 
-  // Removes the machine's group(s) once its processes have exited.
-  // Idempotent: a group that does not exist is fine.
+  // Removes the machine's group(s) once its processes have exited, in every
+  // hierarchy of the layout. Idempotent: a group that does not exist is fine.
   Status remove(const std::string& name) const;
+
+  // The names of the machine groups that start with `prefix`: how reap()
+  // finds a group whose machine is otherwise gone.
+  std::vector<std::string> list(const std::string& prefix) const;
 
  private:
   enum class Kind { kNone, kUnified, kLegacy };
 
-  // The directories holding machine groups, one per hierarchy.
-  std::vector<std::string> parents() const;
+  // The directories holding machine groups, one per hierarchy: those this
+  // layout limits with, or `every` one it may have used (cpu-quota can
+  // change across a restart).
+  std::vector<std::string> parents(bool every = false) const;
 
   Kind kind_ = Kind::kNone;
   bool cpu_ = false;

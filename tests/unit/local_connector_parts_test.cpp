@@ -139,6 +139,21 @@ TEST_CASE("machine limits in a unified cgroup hierarchy go where the kernel read
     CHECK_FALSE(fs::exists(group + "/memory.swap.max"));  // only where the kernel has it
     CHECK_FALSE(layout.create("../escape", {}).ok());
     CHECK_FALSE(layout.create("", {}).ok());
+
+    // reap() finds groups by the cloud's prefix.
+    REQUIRE(fs::write_file_atomic(group + "/cgroup.procs", "", 0644).ok());
+    CHECK(layout.list("slwX-") == std::vector<std::string>{"slwX-m1"});
+    CHECK(layout.list("slwY-").empty());
+    // A group left by an earlier machine of that name is reused only empty.
+    // (A kernel file takes each write whole; this plain one must be emptied.)
+    REQUIRE(fs::write_file_atomic(group + "/memory.max", "", 0644).ok());
+    CHECK(layout.create("slwX-m1", ResourceLimits{1, 64}).ok());
+    CHECK(contents(group + "/memory.max") == "67108864");
+    REQUIRE(fs::write_file_atomic(group + "/cgroup.procs", "4242\n", 0644).ok());
+    auto busy = layout.create("slwX-m1", ResourceLimits{1, 64});
+    REQUIRE_FALSE(busy.ok());
+    CHECK(busy.error().message() == "cannot limit the machine's resources: control group " + group +
+                                        " still holds processes of an earlier machine");
   }
   SECTION("without cpu-quota only memory is limited, and the cpu controller is not needed") {
     REQUIRE(fs::write_file_atomic(root + "/cgroup.controllers", "io memory\n", 0644).ok());

@@ -44,12 +44,13 @@ Status join_cgroup(const std::string& dir) {
   const std::string procs = dir + "/cgroup.procs";
   const std::string pid = std::to_string(::getpid());
   int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  if (fd < 0) return Error(Code::kIo, errno_text("cannot join control group " + dir));
+  ssize_t n = ::write(fd, pid.data(), pid.size());
   int saved = errno;
-  if (fd >= 0) ::close(fd);
-  errno = saved;
-  if (!ok) return Error(Code::kIo, errno_text("cannot join control group " + dir));
-  return ok_status();
+  ::close(fd);
+  if (n == static_cast<ssize_t>(pid.size())) return ok_status();
+  errno = n < 0 ? saved : EIO;
+  return Error(Code::kIo, errno_text("cannot join control group " + dir));
 }
 
 std::string read_all(int fd) {
