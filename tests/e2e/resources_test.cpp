@@ -33,19 +33,11 @@ parent: e2e/hungry
 resources: {memory_mb: 512}
 )yaml";
 
-constexpr const char* kHungryAlone = R"yaml(
-kind: deployment
-name: e2e/hungry-alone
-nodes:
-  hungry: {image: e2e/hungry}
-)yaml";
-
-constexpr const char* kRoomyAlone = R"yaml(
-kind: deployment
-name: e2e/roomy-alone
-nodes:
-  roomy: {image: e2e/roomy}
-)yaml";
+// A deployment of one machine of image e2e/NODE, named e2e/NODE-alone.
+std::string alone(const std::string& node) {
+  return "kind: deployment\nname: e2e/" + node + "-alone\nnodes:\n  " + node + ": {image: e2e/" +
+         node + "}\n";
+}
 
 }  // namespace
 
@@ -54,7 +46,10 @@ TEST_CASE("a script needing more memory than its image's memory_mb fails inside 
   SKIP_WITHOUT_ROOT();
   DeployHarness h;
   h.start();
-  for (const char* module : {kHungry, kRoomy, kHungryAlone, kRoomyAlone}) h.push(module);
+  for (const std::string& module :
+       {std::string(kHungry), std::string(kRoomy), alone("hungry"), alone("roomy")}) {
+    h.push(module);
+  }
 
   Output out;
   std::string hungry = h.deploy({"e2e/hungry-alone", "--wait"}, &out);
