@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +66,9 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     ::setpgid(0, 0);
+    // A test runner that dies without its destructors (a crash, SIGPIPE from
+    // `| head`) takes the program with it rather than leave it running.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     for (auto& e : env_strings) ::putenv(e.data());
     exec_child(args);
   }
