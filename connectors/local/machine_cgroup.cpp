@@ -1,6 +1,5 @@
 #include "connectors/local/machine_cgroup.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,11 +24,6 @@ bool has_word(const std::string& text, const std::string& word) {
     if (w == word) return true;
   }
   return false;
-}
-
-Status make_group(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return ok_status();
-  return Error(Code::kIo, "cannot create control group " + path + ": " + std::strerror(errno));
 }
 
 // rmdir of a group fails with EBUSY for a moment after its last process has
@@ -75,7 +69,7 @@ CgroupLayout CgroupLayout::detect(bool cpu, const std::string& root) {
     Status enabled = ok_status();
     for (int attempt = 0; attempt < 2; ++attempt) {
       enabled = fs::write_kernel_file(root + "/cgroup.subtree_control", enable);
-      if (enabled.ok()) enabled = make_group(root + "/" + kGroup);
+      if (enabled.ok()) enabled = fs::make_dirs(root + "/" + kGroup, 0755);
       if (enabled.ok()) {
         enabled = fs::write_kernel_file(root + "/" + kGroup + "/cgroup.subtree_control", enable);
       }
@@ -95,7 +89,7 @@ CgroupLayout CgroupLayout::detect(bool cpu, const std::string& root) {
     return layout;
   }
   for (const auto& c : controllers) {
-    Status made = make_group(root + "/" + c + "/" + kGroup);
+    Status made = fs::make_dirs(root + "/" + c + "/" + kGroup, 0755);
     if (!made.ok()) {
       layout.why_not_ = made.error().message();
       return layout;
@@ -130,7 +124,7 @@ Result<std::vector<std::string>> CgroupLayout::create(const std::string& name,
   for (const auto& parent : parents()) dirs.push_back(parent + "/" + name);
   auto limit = [&]() -> Status {
     for (const auto& dir : dirs) {
-      SLIPWAY_RETURN_IF_ERROR(make_group(dir));
+      SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(dir, 0755));
       // A group left by a machine of the same name (a crash) may be reused,
       // but not with processes still in it.
       auto procs = fs::read_file(dir + "/cgroup.procs", 1 << 16);
@@ -179,8 +173,8 @@ std::vector<std::string> CgroupLayout::list(const std::string& prefix) const {
     auto entries = fs::list_dir(parent);
     if (!entries.ok()) continue;
     for (const auto& name : *entries) {
-      if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
-          fs::exists(parent + "/" + name + "/cgroup.procs")) {
+      // The groups' own files never start with a cloud's prefix ("slw-").
+      if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
         names.insert(name);
       }
     }

@@ -174,14 +174,12 @@ std::vector<std::string> DeployHarness::leftovers() {
   // in whichever hierarchy the host has (connectors/local/machine_cgroup.h).
   for (const char* parent :
        {"/sys/fs/cgroup/slipway", "/sys/fs/cgroup/memory/slipway", "/sys/fs/cgroup/cpu/slipway"}) {
-    DIR* groups = ::opendir(parent);
-    if (groups == nullptr) continue;
-    while (dirent* entry = ::readdir(groups)) {
-      if (std::string(entry->d_name).rfind("slw-" + bridge_ + ".", 0) == 0) {
-        found.push_back(std::string("control group: ") + parent + "/" + entry->d_name);
+    auto groups = fs::list_dir(parent);
+    for (const auto& name : groups.ok() ? *groups : std::vector<std::string>{}) {
+      if (name.rfind("slw-" + bridge_ + ".", 0) == 0) {
+        found.push_back(std::string("control group: ") + parent + "/" + name);
       }
     }
-    ::closedir(groups);
   }
   // Mounts under the data directory.
   std::ifstream mounts("/proc/mounts");
