@@ -38,8 +38,9 @@ Result<Contextualization> find_contextualization(const std::string& path,
     if (parsed.ok() || parsed.error().code() != Code::kNotFound) return parsed;
   }
   return Error(Code::kNotFound,
-               std::string("no contextualization: not in ") + kContextFile + ", not in a NoCloud seed at " +
-                   kSeedUserData + ", not on the kernel command line (give one with --context FILE)");
+               std::string("no contextualization: not in ") + kContextFile +
+                   ", not in a NoCloud seed at " + kSeedUserData +
+                   ", not on the kernel command line (give one with --context FILE)");
 }
 
 Agent::Agent(AgentOptions options, Contextualization context)
@@ -144,8 +145,7 @@ Status Agent::run() {
   callbacks.on_welcome = [this](const proto::Welcome& w) { on_welcome(w); };
   callbacks.on_message = [this](proto::ControllerMessage&& m) { on_message(std::move(m)); };
   callbacks.on_lost = [this] { requests_.on_lost(); };
-  link_ = std::make_unique<ControllerLink>(loop_, zmq_, context_, std::move(callbacks),
-                                           options_.timing);
+  link_ = std::make_unique<ControllerLink>(loop_, context_, std::move(callbacks), options_.timing);
   LOG_INFO("slipway-agent %s for %s%s%s, controller %s", SLIPWAY_VERSION,
            context_.deployment.c_str(), context_.deployment.empty() ? "" : "/",
            context_.instance.c_str(), context_.endpoint.c_str());

@@ -11,7 +11,6 @@
 
 #include <memory>
 #include <string>
-#include <zmq.hpp>
 
 #include "agent/child_process.h"
 #include "agent/controller_link.h"
@@ -28,14 +27,14 @@
 namespace slipway::agent {
 
 struct AgentOptions {
-  std::string context_path;  // "" to look in the usual places
+  std::string context_path;    // "" to look in the usual places
   std::string user_data_path;  // NoCloud user-data holding the contextualization
   std::string state_dir = "/var/lib/slipway-agent";
   LinkTiming timing;
 };
 
 // The signals the agent takes through its signalfd. They must be blocked
-// before any thread (libzmq's among them) exists, so every thread inherits
+// before any thread exists, so every thread inherits
 // the mask: block_agent_signals() first thing in main.
 sigset_t agent_signals();
 void block_agent_signals();
@@ -71,7 +70,6 @@ class Agent {
   Contextualization context_;
   SystemClock clock_;
   EventLoop loop_{clock_};
-  zmq::context_t zmq_{1};
   std::unique_ptr<ControllerLink> link_;
   int signal_fd_ = -1;
   bool aborted_ = false;

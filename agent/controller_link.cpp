@@ -1,19 +1,49 @@
 #include "agent/controller_link.h"
 
-#include <zmq.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "common/crypto.h"
 #include "common/log.h"
 
 namespace slipway::agent {
+namespace {
 
-ControllerLink::ControllerLink(EventLoop& loop, zmq::context_t& context,
-                               Contextualization context_data, Callbacks callbacks,
+// The address of "tcp://HOST:PORT" (HOST may be "[v6]").
+Result<addrinfo*> resolve(const std::string& endpoint) {
+  std::string rest = endpoint.rfind("tcp://", 0) == 0 ? endpoint.substr(6) : "";
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT endpoint");
+  std::string host = rest.substr(0, colon);
+  std::string port = rest.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+  if (rc != 0)
+    return Error(Code::kUnavailable, std::string("cannot resolve it: ") + gai_strerror(rc));
+  return found;
+}
+
+std::string describe_errno(int error) {
+  return error == ECONNREFUSED ? "connection refused" : std::strerror(error);
+}
+
+}  // namespace
+
+ControllerLink::ControllerLink(EventLoop& loop, Contextualization context_data, Callbacks callbacks,
                                LinkTiming timing)
     : loop_(loop),
-      context_(context),
       context_data_(std::move(context_data)),
       callbacks_(std::move(callbacks)),
       timing_(timing),
@@ -40,58 +70,50 @@ void ControllerLink::stop() {
 }
 
 void ControllerLink::close_socket() {
-  if (socket_) {
-    loop_.unwatch(*socket_);
-    if (monitor_) {
-      loop_.unwatch(*monitor_);
-      zmq_socket_monitor(socket_->handle(), nullptr, 0);
-      monitor_.reset();
-    }
-    socket_.reset();
+  if (fd_ >= 0) {
+    loop_.unwatch_fd(fd_);
+    ::close(fd_);
+    fd_ = -1;
   }
+  watching_ = 0;
+  tcp_connecting_ = false;
+  session_.reset();
+  ++generation_;
 }
 
 void ControllerLink::connect() {
   attempt_timer_ = 0;
   if (state_ == State::kStopped) return;
-  ++generation_;
-  try {
-    socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-    socket_->set(zmq::sockopt::linger, 0);
-    socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageSize));
-    // libzmq's own reconnection stays quick; our back-off decides when a new
-    // socket is tried after a failure (CONNECT_RETRIED tells us of one).
-    socket_->set(zmq::sockopt::reconnect_ivl, 100);
-    crypto::KeyPair keys{context_data_.public_key, context_data_.secret_key};
-    Status curve = crypto::make_curve_client(*socket_, keys, context_data_.server_key);
-    if (!curve.ok()) {
-      LOG_ERROR("%s", curve.error().message().c_str());
-      socket_.reset();
-      retry(true, curve.error().message());
-      return;
-    }
-    monitor_address_ = "inproc://slipway-link-monitor-" + std::to_string(generation_);
-    if (zmq_socket_monitor(socket_->handle(), monitor_address_.c_str(),
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CONNECT_RETRIED) == 0) {
-      monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
-      monitor_->set(zmq::sockopt::linger, 0);
-      monitor_->connect(monitor_address_);
-      loop_.watch(*monitor_, [this] { on_monitor(); });
-    }
-    socket_->connect(context_data_.endpoint);
-  } catch (const zmq::error_t& e) {
-    close_socket();
-    retry(false, std::string("cannot connect to ") + context_data_.endpoint + ": " + e.what());
+  auto session = CurveClient::create(context_data_.public_key, context_data_.secret_key,
+                                     context_data_.server_key, proto::kMaxMessageSize);
+  if (!session.ok()) {
+    std::string why = "the contextualization holds a key that is " + session.error().message();
+    LOG_ERROR("%s", why.c_str());
+    retry(true, why);
     return;
   }
-  loop_.watch(*socket_, [this] { on_readable(); });
+  auto address = resolve(context_data_.endpoint);
+  if (!address.ok()) {
+    retry(false, "cannot connect to " + context_data_.endpoint + ": " + address.error().message());
+    return;
+  }
+  fd_ = ::socket((*address)->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int connected = fd_ < 0 ? -1 : ::connect(fd_, (*address)->ai_addr, (*address)->ai_addrlen);
+  int error = errno;
+  ::freeaddrinfo(*address);
+  if (connected != 0 && error != EINPROGRESS) {
+    close_socket();
+    retry(false, describe_errno(error));
+    return;
+  }
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  session_ = std::move(*session);
+  hello_sent_ = false;
+  tcp_connecting_ = connected != 0;
   state_ = State::kConnecting;
   LOG_DEBUG("connecting to the controller at %s", context_data_.endpoint.c_str());
-  // Queued until the connection is up.
-  proto::AgentMessage hello = callbacks_.make_hello();
-  (void)socket_->send(zmq::buffer(proto::encode(hello)), zmq::send_flags::dontwait);
+  update_watch();
   hello_timer_ = loop_.after(timing_.hello_timeout_ms, [this] {
     hello_timer_ = 0;
     if (state_ == State::kConnecting) retry(false, "no answer from the controller");
@@ -121,59 +143,114 @@ void ControllerLink::retry(bool refused, const std::string& why) {
   if (was_ready && callbacks_.on_lost) callbacks_.on_lost();
 }
 
-void ControllerLink::on_monitor() {
-  while (monitor_) {
-    zmq::message_t event;
-    if (!monitor_->recv(event, zmq::recv_flags::dontwait)) return;
-    zmq::message_t address;
-    if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
-    if (event.size() < 6) continue;
-    uint16_t id;
-    uint32_t value;
-    std::memcpy(&id, event.data(), sizeof id);
-    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
-    switch (id) {
-      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-        ++refusals_;
-        retry(true, "the controller at " + context_data_.endpoint +
-                        " refused this agent's key (not registered, or revoked)");
-        return;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-        retry(true, "the CURVE handshake with " + context_data_.endpoint +
-                        " failed (is its server-key right?)");
-        return;
-      case ZMQ_EVENT_DISCONNECTED:
-        retry(false, "disconnected");
-        return;
-      case ZMQ_EVENT_CONNECT_RETRIED:
-        retry(false, "connection refused");
-        return;
-      default:
-        break;
+void ControllerLink::update_watch() {
+  if (fd_ < 0) return;
+  short events = tcp_connecting_
+                     ? POLLOUT
+                     : static_cast<short>(POLLIN | (session_->outbound().empty() ? 0 : POLLOUT));
+  if (events == watching_) return;
+  watching_ = events;
+  loop_.watch_fd(fd_, events, [this](short revents) { on_event(revents); });
+}
+
+void ControllerLink::on_event(short revents) {
+  uint64_t generation = generation_;
+  if (tcp_connecting_) {
+    if (!on_connected()) return;
+  } else if (revents & (POLLIN | POLLERR)) {
+    if (!read_in()) return;
+  }
+  if (generation == generation_ && !flush()) return;
+  if (generation == generation_) update_watch();
+}
+
+bool ControllerLink::on_connected() {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+  if (error != 0) {
+    retry(false, describe_errno(error));
+    return false;
+  }
+  tcp_connecting_ = false;
+  return true;
+}
+
+// Reads what the socket holds and hands it to the session; false when the
+// connection ended (and retry() has run).
+bool ControllerLink::read_in() {
+  uint64_t generation = generation_;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd_, buffer, sizeof buffer);
+    if (n == 0) {
+      on_closed("disconnected");
+      return false;
     }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return true;
+      on_closed(describe_errno(errno));
+      return false;
+    }
+    std::vector<std::string> messages;
+    Status fed = session_->feed(std::string_view(buffer, static_cast<size_t>(n)), &messages);
+    if (session_->ready() && !hello_sent_) {
+      // Said at every (re)connection, before anything else.
+      hello_sent_ = true;
+      session_->send(proto::encode(proto::AgentMessage(callbacks_.make_hello())));
+    }
+    for (const std::string& message : messages) {
+      on_frame(message);
+      if (generation != generation_) return false;
+    }
+    if (!fed.ok()) {
+      on_session_error(fed.error());
+      return false;
+    }
+    if (static_cast<size_t>(n) < sizeof buffer) return true;
   }
 }
 
-void ControllerLink::on_readable() {
-  for (int i = 0; i < 64 && socket_; ++i) {
-    zmq::message_t frame;
-    try {
-      if (!socket_->recv(frame, zmq::recv_flags::dontwait)) return;
-    } catch (const zmq::error_t& e) {
-      retry(false, e.what());
-      return;
-    }
-    while (frame.more() && socket_) {  // the controller sends one frame; drop extras
-      zmq::message_t extra;
-      if (!socket_->recv(extra, zmq::recv_flags::dontwait)) break;
-    }
-    on_frame(frame);
+void ControllerLink::on_closed(const std::string& why) {
+  if (state_ == State::kReady || session_->welcomed()) {
+    retry(false, why);
+  } else {
+    // The controller closes a connection whose HELLO it cannot open.
+    retry(true, "the CURVE handshake with " + context_data_.endpoint +
+                    " failed (is its server-key right?)");
   }
 }
 
-void ControllerLink::on_frame(const zmq::message_t& frame) {
-  auto decoded = proto::decode_controller_message(frame.to_string_view());
+void ControllerLink::on_session_error(const Error& error) {
+  if (error.code() == Code::kPermissionDenied) {
+    ++refusals_;
+    retry(true, "the controller at " + context_data_.endpoint +
+                    " refused this agent's key (not registered, or revoked)");
+  } else if (state_ == State::kReady) {
+    retry(false, "protocol error from the controller: " + error.message());
+  } else {
+    retry(true,
+          "the CURVE handshake with " + context_data_.endpoint + " failed: " + error.message());
+  }
+}
+
+// Writes what the session has queued; false when the connection ended.
+bool ControllerLink::flush() {
+  while (!tcp_connecting_ && session_ && !session_->outbound().empty()) {
+    std::string_view pending = session_->outbound();
+    ssize_t n = ::send(fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return true;
+      on_closed(describe_errno(errno));
+      return false;
+    }
+    session_->written(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+void ControllerLink::on_frame(std::string_view frame) {
+  auto decoded = proto::decode_controller_message(frame);
   if (!decoded.ok()) {
     LOG_WARN("ignored a message from the controller: %s", decoded.error().message().c_str());
     return;
@@ -222,14 +299,12 @@ void ControllerLink::arm_heartbeat() {
 }
 
 bool ControllerLink::send(const proto::AgentMessage& message) {
-  if (state_ != State::kReady || !socket_) return false;
-  try {
-    return socket_->send(zmq::buffer(proto::encode(message)), zmq::send_flags::dontwait)
-        .has_value();
-  } catch (const zmq::error_t& e) {
-    LOG_WARN("cannot send to the controller: %s", e.what());
+  if (state_ != State::kReady || !session_ || session_->outbound().size() >= kSendBuffer)
     return false;
-  }
+  session_->send(proto::encode(message));
+  if (!flush()) return true;  // sent as far as we know; the loss shows as a lost link
+  update_watch();
+  return true;
 }
 
 }  // namespace slipway::agent

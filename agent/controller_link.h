@@ -1,7 +1,9 @@
-// The agent's connection to the controller: a CURVE DEALER socket that says
-// hello, sends and checks heartbeats, notices a lost or refusing controller,
-// and reconnects with jittered exponential back-off. A refused key is said
-// once per attempt in the log and retried slowly; the link never spins.
+// The agent's connection to the controller: one TCP connection speaking
+// CurveZMQ (agent/curve_client.h) that says hello, sends and checks
+// heartbeats, notices a lost or refusing controller, and reconnects with
+// jittered exponential back-off. A refused key is said once per attempt in
+// the log and retried slowly; the link never spins. Messages are written
+// from the calling thread as they are sent: no I/O thread in between.
 //
 // Not thread-safe: runs on the agent's EventLoop.
 #pragma once
@@ -9,9 +11,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <zmq.hpp>
 
 #include "agent/backoff.h"
+#include "agent/curve_client.h"
 #include "agent/event_loop.h"
 #include "common/context.h"
 #include "common/protocol.h"
@@ -39,8 +41,8 @@ class ControllerLink {
     std::function<void()> on_lost;                               // a ready link went down
   };
 
-  ControllerLink(EventLoop& loop, zmq::context_t& context, Contextualization context_data,
-                 Callbacks callbacks, LinkTiming timing = {});
+  ControllerLink(EventLoop& loop, Contextualization context_data, Callbacks callbacks,
+                 LinkTiming timing = {});
   ~ControllerLink();
   ControllerLink(const ControllerLink&) = delete;
   ControllerLink& operator=(const ControllerLink&) = delete;
@@ -50,8 +52,12 @@ class ControllerLink {
 
   State state() const { return state_; }
   bool ready() const { return state_ == State::kReady; }
-  // Sends when ready; false otherwise (the caller keeps what must be resent).
+  // Sends when ready and the send buffer has room; false otherwise (the
+  // caller keeps what must be resent).
   bool send(const proto::AgentMessage& message);
+
+  // Past this many unwritten bytes, send() refuses more.
+  static constexpr size_t kSendBuffer = 1 << 20;
 
   uint64_t connections() const { return connections_; }
   uint64_t refusals() const { return refusals_; }
@@ -60,22 +66,28 @@ class ControllerLink {
   void connect();
   void close_socket();
   void retry(bool refused, const std::string& why);
-  void on_readable();
-  void on_monitor();
-  void on_frame(const zmq::message_t& frame);
+  void on_event(short revents);
+  bool on_connected();
+  bool read_in();
+  void on_closed(const std::string& why);
+  void on_session_error(const Error& error);
+  bool flush();
+  void update_watch();
+  void on_frame(std::string_view frame);
   void arm_heartbeat();
 
   EventLoop& loop_;
-  zmq::context_t& context_;
   Contextualization context_data_;
   Callbacks callbacks_;
   LinkTiming timing_;
   Backoff backoff_;
   Backoff refused_backoff_;
   State state_ = State::kIdle;
-  std::unique_ptr<zmq::socket_t> socket_;
-  std::unique_ptr<zmq::socket_t> monitor_;
-  std::string monitor_address_;
+  int fd_ = -1;
+  bool tcp_connecting_ = false;  // connect(2) in progress
+  short watching_ = 0;           // the events fd_ is watched for
+  std::unique_ptr<CurveClient> session_;
+  bool hello_sent_ = false;
   uint64_t attempt_timer_ = 0;
   uint64_t hello_timer_ = 0;
   uint64_t heartbeat_timer_ = 0;

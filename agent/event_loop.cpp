@@ -1,38 +1,23 @@
 #include "agent/event_loop.h"
 
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "common/log.h"
 
 namespace slipway::agent {
 
-void EventLoop::watch(zmq::socket_t& socket, Callback callback) {
-  unwatch(socket);
-  Watch w;
-  w.socket = socket.handle();
-  w.events = ZMQ_POLLIN;
-  w.on_socket = std::move(callback);
-  watches_[next_watch_++] = std::move(w);
-}
-
-void EventLoop::unwatch(zmq::socket_t& socket) {
-  for (auto it = watches_.begin(); it != watches_.end();) {
-    it = it->second.socket == socket.handle() ? watches_.erase(it) : std::next(it);
-  }
-}
-
 void EventLoop::watch_fd(int fd, short events, FdCallback callback) {
   unwatch_fd(fd);
-  Watch w;
-  w.fd = fd;
-  w.events = events;
-  w.on_fd = std::move(callback);
-  watches_[next_watch_++] = std::move(w);
+  watches_[next_watch_++] = Watch{fd, events, std::move(callback)};
 }
 
 void EventLoop::unwatch_fd(int fd) {
   for (auto it = watches_.begin(); it != watches_.end();) {
-    it = it->second.socket == nullptr && it->second.fd == fd ? watches_.erase(it) : std::next(it);
+    it = it->second.fd == fd ? watches_.erase(it) : std::next(it);
   }
 }
 
@@ -56,33 +41,23 @@ void EventLoop::run_once(int64_t max_wait_ms) {
   int64_t wait = max_wait_ms;
   if (!timers_.empty()) wait = std::min(wait, std::max<int64_t>(0, timers_.begin()->first - now));
 
-  std::vector<zmq::pollitem_t> items;
-  std::vector<uint64_t> ids;
-  items.reserve(watches_.size());
+  items_.clear();
+  ids_.clear();
   for (const auto& [id, w] : watches_) {
-    items.push_back(zmq::pollitem_t{w.socket, w.fd, w.events, 0});
-    ids.push_back(id);
+    items_.push_back(pollfd{w.fd, w.events, 0});
+    ids_.push_back(id);
   }
-  int ready = 0;
-  try {
-    ready = zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait));
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EINTR) LOG_ERROR("poll: %s", e.what());
-  }
-  if (ready > 0) {
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (items[i].revents == 0) continue;
-      auto it = watches_.find(ids[i]);  // an earlier callback may have removed it
-      if (it == watches_.end()) continue;
-      if (it->second.socket != nullptr) {
-        Callback callback = it->second.on_socket;
-        callback();
-      } else {
-        FdCallback callback = it->second.on_fd;
-        callback(items[i].revents);
-      }
-      if (stopped_) return;
-    }
+  int ready = ::poll(items_.data(), items_.size(), static_cast<int>(wait));
+  if (ready < 0 && errno != EINTR) LOG_ERROR("poll: %s", std::strerror(errno));
+  for (size_t i = 0; ready > 0 && i < items_.size(); ++i) {
+    short revents = items_[i].revents;
+    if (revents == 0) continue;
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) revents |= POLLERR;
+    auto it = watches_.find(ids_[i]);  // an earlier callback may have removed it
+    if (it == watches_.end() || it->second.fd != items_[i].fd) continue;
+    FdCallback callback = it->second.on_fd;
+    callback(revents);
+    if (stopped_) return;
   }
   now = clock_.steady_ms();
   while (!timers_.empty() && timers_.begin()->first <= now) {

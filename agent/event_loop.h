@@ -1,15 +1,17 @@
-// The agent's event loop: zmq_poll over ZeroMQ sockets and plain file
-// descriptors, plus one-shot timers. Small on purpose: the agent is a static
-// binary that must stay under 3 MiB and idle under 4 MiB.
+// The agent's event loop: poll(2) over file descriptors, plus one-shot
+// timers. Small on purpose: the agent is a static binary that must stay
+// under 3 MiB and idle under 4 MiB.
 //
 // Not thread-safe: one thread runs it. Callbacks may add and remove watches
 // and timers, including their own.
 #pragma once
 
+#include <poll.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <zmq.hpp>
+#include <vector>
 
 #include "common/clock.h"
 
@@ -22,12 +24,9 @@ class EventLoop {
 
   explicit EventLoop(const Clock& clock) : clock_(clock) {}
 
-  // Calls `callback` whenever `socket` has a message to read.
-  void watch(zmq::socket_t& socket, Callback callback);
-  void unwatch(zmq::socket_t& socket);
-  // Calls `callback` with the revents whenever `fd` is ready for `events`.
-  // Both are zmq_poll flags: ZMQ_POLLIN, ZMQ_POLLOUT, and ZMQ_POLLERR in
-  // revents for a hang-up or error (these differ from poll(2)'s POLLOUT...).
+  // Calls `callback` with the revents whenever `fd` is ready for `events`
+  // (POLLIN, POLLOUT). A hang-up or error shows in revents as POLLERR, with
+  // POLLIN when there is still something to read.
   void watch_fd(int fd, short events, FdCallback callback);
   void unwatch_fd(int fd);
 
@@ -45,10 +44,8 @@ class EventLoop {
 
  private:
   struct Watch {
-    void* socket = nullptr;
     int fd = -1;
     short events = 0;
-    Callback on_socket;
     FdCallback on_fd;
   };
   const Clock& clock_;
@@ -58,6 +55,8 @@ class EventLoop {
   std::map<uint64_t, Callback> timer_callbacks_;
   uint64_t next_timer_ = 1;
   bool stopped_ = false;
+  std::vector<pollfd> items_;  // reused by run_once()
+  std::vector<uint64_t> ids_;
 };
 
 }  // namespace slipway::agent

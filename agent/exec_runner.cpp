@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <zmq.hpp>
 
 #include "common/log.h"
 
@@ -51,7 +50,7 @@ void ExecRunner::run(const proto::Exec& exec, const std::vector<std::string>& en
     });
   }
   reaper_.adopt(pid, [this, pid](int status) { on_exit(pid, status); });
-  loop_.watch_fd(command.fd, ZMQ_POLLIN, [this, pid](short) { on_readable(pid); });
+  loop_.watch_fd(command.fd, POLLIN, [this, pid](short) { on_readable(pid); });
 }
 
 void ExecRunner::take(Command& command, const std::string& data) {

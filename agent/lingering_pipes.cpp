@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <string>
-#include <zmq.hpp>
 
 #include "agent/child_process.h"
 
@@ -18,7 +17,7 @@ void LingeringPipes::adopt(int fd, Sink sink) {
   if (fd < 0) return;
   if (fds_.size() >= kMaxPipes) close(fds_.front());
   fds_.push_back(fd);
-  loop_.watch_fd(fd, ZMQ_POLLIN,
+  loop_.watch_fd(fd, POLLIN,
                  [this, fd, sink = std::move(sink)](short) { on_readable(fd, sink); });
 }
 

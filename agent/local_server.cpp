@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <zmq.hpp>
 
 #include "common/frame.h"
 #include "common/log.h"
@@ -37,7 +36,7 @@ Status LocalServer::listen(const std::string& path) {
   }
   listen_fd_ = fd;
   path_ = path;
-  loop_.watch_fd(listen_fd_, ZMQ_POLLIN, [this](short) { on_accept(); });
+  loop_.watch_fd(listen_fd_, POLLIN, [this](short) { on_accept(); });
   return ok_status();
 }
 
@@ -74,8 +73,8 @@ void LocalServer::on_client(int fd, short revents) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
   Client& client = it->second;
-  if ((revents & ZMQ_POLLOUT) && !write_out(client)) return;
-  if (!(revents & (ZMQ_POLLIN | ZMQ_POLLERR))) return;
+  if ((revents & POLLOUT) && !write_out(client)) return;
+  if (!(revents & (POLLIN | POLLERR))) return;
   char buffer[16384];
   for (;;) {
     ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
@@ -166,7 +165,7 @@ bool LocalServer::write_out(Client& client) {
 }
 
 void LocalServer::watch(int fd, bool writable) {
-  loop_.watch_fd(fd, ZMQ_POLLIN | (writable ? ZMQ_POLLOUT : 0),
+  loop_.watch_fd(fd, POLLIN | (writable ? POLLOUT : 0),
                  [this, fd](short revents) { on_client(fd, revents); });
 }
 

@@ -35,7 +35,7 @@ void Outbox::flush() {
 }
 
 void Outbox::arm_retry() {
-  // Covers a full ZeroMQ queue on a live link; after a reconnection the
+  // Covers a full send buffer on a live link; after a reconnection the
   // welcome flushes anyway.
   if (retry_timer_ != 0) return;
   retry_timer_ = loop_.after(100, [this] {

@@ -1,7 +1,7 @@
 // Messages to the controller that expect no answer (step_started, log,
 // step_done, state_done, exec_result): sent at once when the link is up and
 // nothing is waiting, else queued in order and flushed after the next
-// welcome (and retried while ZeroMQ's queue is full). Requests that do get
+// welcome (and retried while the link's send buffer is full). Requests that do get
 // an answer are resent by their owners instead (PendingRequests, ReportUploader).
 //
 // The queue is bounded: past kMaxQueuedBytes, log chunks are dropped (they

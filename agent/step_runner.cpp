@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <zmq.hpp>
 
 #include "agent/step_script.h"
 #include "common/fs.h"
@@ -80,7 +79,7 @@ void StepRunner::start(const proto::Step& step, const std::string& platform,
   LOG_INFO("step %s started (pid %d)", step.id.c_str(), static_cast<int>(pid_));
   reaper_.adopt(pid_, [this](int status) { on_exit(status); });
   for (Stream* stream : {&out_, &err_}) {
-    loop_.watch_fd(stream->fd, ZMQ_POLLIN, [this, stream](short) { on_readable(*stream); });
+    loop_.watch_fd(stream->fd, POLLIN, [this, stream](short) { on_readable(*stream); });
   }
 }
 

@@ -4,26 +4,23 @@
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <zmq.hpp>
 
 #include "common/fs.h"
 
 namespace slipway::crypto {
 namespace {
 
-constexpr char kZapDomain[] = "slipway";
+// Z85 (ZeroMQ RFC 32): four bytes, big-endian, as five characters.
+constexpr char kZ85[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
-Status set_option(zmq::socket_t& socket, int option, const void* value, size_t size) {
-  if (zmq_setsockopt(socket.handle(), option, value, size) != 0) {
-    return Error(Code::kInternal,
-                 std::string("cannot set CURVE option on socket: ") + zmq_strerror(zmq_errno()));
-  }
-  return ok_status();
+int z85_digit(char c) {
+  const char* at = c == '\0' ? nullptr : std::strchr(kZ85, c);
+  return at == nullptr ? -1 : static_cast<int>(at - kZ85);
 }
 
 // Extracts the quoted value of `name = "..."` from a key file line.
@@ -50,43 +47,57 @@ void init() {
 
 Result<KeyPair> generate_keypair() {
   init();
-  char pub[kKeyTextSize + 1];
-  char sec[kKeyTextSize + 1];
-  if (zmq_curve_keypair(pub, sec) != 0) {
-    return Error(Code::kInternal,
-                 std::string("cannot make a CURVE key pair: ") + zmq_strerror(zmq_errno()));
-  }
-  KeyPair keys{pub, sec};
+  uint8_t pub[32];
+  uint8_t sec[32];
+  crypto_box_keypair(pub, sec);
+  KeyPair keys{key_to_text(std::string_view(reinterpret_cast<char*>(pub), 32)),
+               key_to_text(std::string_view(reinterpret_cast<char*>(sec), 32))};
   sodium_memzero(sec, sizeof sec);
   return keys;
 }
 
-bool is_valid_key(std::string_view text) {
+bool key_from_text(std::string_view text, uint8_t raw[32]) {
   if (text.size() != kKeyTextSize) return false;
-  std::string copy(text);
+  for (size_t chunk = 0; chunk < 8; ++chunk) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < 5; ++i) {
+      int digit = z85_digit(text[chunk * 5 + i]);
+      if (digit < 0) return false;
+      value = value * 85 + static_cast<uint64_t>(digit);
+    }
+    if (value > UINT32_MAX) return false;
+    for (size_t i = 0; i < 4; ++i) raw[chunk * 4 + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
+  }
+  return true;
+}
+
+bool is_valid_key(std::string_view text) {
   uint8_t raw[32];
-  return zmq_z85_decode(raw, copy.c_str()) != nullptr;
+  return key_from_text(text, raw);
 }
 
 Result<std::string> public_key_of(std::string_view secret_key) {
   init();
-  if (!is_valid_key(secret_key))
+  uint8_t secret[32];
+  if (!key_from_text(secret_key, secret))
     return Error(Code::kInvalidArgument, "not a valid CURVE secret key");
-  std::string secret(secret_key);
-  char pub[kKeyTextSize + 1];
-  if (zmq_curve_public(pub, secret.c_str()) != 0) {
-    wipe(secret);
-    return Error(Code::kInternal, "cannot derive the public key");
-  }
-  wipe(secret);
-  return std::string(pub);
+  uint8_t pub[32];
+  int derived = crypto_scalarmult_base(pub, secret);
+  sodium_memzero(secret, sizeof secret);
+  if (derived != 0) return Error(Code::kInternal, "cannot derive the public key");
+  return key_to_text(std::string_view(reinterpret_cast<char*>(pub), 32));
 }
 
 std::string key_to_text(std::string_view raw32) {
-  char text[kKeyTextSize + 1];
-  if (raw32.size() != 32 ||
-      zmq_z85_encode(text, reinterpret_cast<const uint8_t*>(raw32.data()), 32) == nullptr) {
-    return {};
+  if (raw32.size() != 32) return {};
+  std::string text;
+  text.reserve(kKeyTextSize);
+  for (size_t chunk = 0; chunk < 8; ++chunk) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<uint8_t>(raw32[chunk * 4 + i]);
+    char five[5];
+    for (int i = 4; i >= 0; --i, value /= 85) five[i] = kZ85[value % 85];
+    text.append(five, 5);
   }
   return text;
 }
@@ -149,25 +160,6 @@ Result<KeyPair> load_or_create_keypair(const std::string& path, bool* created) {
   SLIPWAY_RETURN_IF_ERROR(save_keypair(path, keys));
   if (created) *created = true;
   return keys;
-}
-
-Status make_curve_server(zmq::socket_t& socket, const KeyPair& keys) {
-  int one = 1;
-  SLIPWAY_RETURN_IF_ERROR(set_option(socket, ZMQ_CURVE_SERVER, &one, sizeof one));
-  SLIPWAY_RETURN_IF_ERROR(
-      set_option(socket, ZMQ_CURVE_SECRETKEY, keys.secret_key.data(), keys.secret_key.size()));
-  return set_option(socket, ZMQ_ZAP_DOMAIN, kZapDomain, sizeof kZapDomain - 1);
-}
-
-Status make_curve_client(zmq::socket_t& socket, const KeyPair& keys, std::string_view server_key) {
-  if (!is_valid_key(server_key)) {
-    return Error(Code::kInvalidArgument, "the controller's public key is not a valid CURVE key");
-  }
-  SLIPWAY_RETURN_IF_ERROR(
-      set_option(socket, ZMQ_CURVE_SERVERKEY, server_key.data(), server_key.size()));
-  SLIPWAY_RETURN_IF_ERROR(
-      set_option(socket, ZMQ_CURVE_PUBLICKEY, keys.public_key.data(), keys.public_key.size()));
-  return set_option(socket, ZMQ_CURVE_SECRETKEY, keys.secret_key.data(), keys.secret_key.size());
 }
 
 namespace {

@@ -1,6 +1,7 @@
-// All of Slipway's cryptography: CURVE key pairs and their text form, key
-// files, the CURVE options of ZeroMQ sockets, and random strings. Nothing
-// else in the tree calls libsodium or sets a CURVE socket option.
+// Slipway's key handling: CURVE key pairs and their Z85 text form, key
+// files, random strings and digests. The CURVE options of ZeroMQ sockets are
+// in common/curve_socket.h, the agent's own CurveZMQ client in
+// agent/curve_client.h; nothing else calls libsodium.
 //
 // Thread-safe: every function may be called from any thread.
 #pragma once
@@ -10,10 +11,6 @@
 #include <string_view>
 
 #include "common/status.h"
-
-namespace zmq {
-class socket_t;
-}
 
 namespace slipway::crypto {
 
@@ -34,6 +31,9 @@ Result<KeyPair> generate_keypair();
 // True when `text` is the 40-character Z85 form of a 32-byte key.
 bool is_valid_key(std::string_view text);
 
+// Decodes the Z85 form of a 32-byte key into `raw`; false when `text` is not one.
+bool key_from_text(std::string_view text, uint8_t raw[32]);
+
 // The public key of a secret key, both in Z85.
 Result<std::string> public_key_of(std::string_view secret_key);
 
@@ -51,12 +51,6 @@ Result<KeyPair> load_keypair(const std::string& path);
 // Reads the key pair at `path`, making and saving a new one when the file does
 // not exist yet. `created` tells which happened.
 Result<KeyPair> load_or_create_keypair(const std::string& path, bool* created = nullptr);
-
-// Makes `socket` a CURVE server with `keys`. ZAP domain "slipway".
-Status make_curve_server(zmq::socket_t& socket, const KeyPair& keys);
-
-// Makes `socket` a CURVE client of the server whose public key is `server_key`.
-Status make_curve_client(zmq::socket_t& socket, const KeyPair& keys, std::string_view server_key);
 
 // `count` characters drawn uniformly from [A-Za-z0-9].
 std::string random_alphanumeric(size_t count);

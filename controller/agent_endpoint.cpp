@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/curve_socket.h"
 #include "common/log.h"
 
 namespace slipway::controller {

@@ -8,6 +8,7 @@
 #include <zmq.hpp>
 
 #include "common/crypto.h"
+#include "common/curve_socket.h"
 #include "common/protocol.h"
 #include "controller/key_registry.h"
 #include "controller/zap_handler.h"

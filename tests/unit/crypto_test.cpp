@@ -1,8 +1,10 @@
 #include "common/crypto.h"
 
 #include <sys/stat.h>
+#include <zmq.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <set>
 
 #include "common/fs.h"
@@ -18,6 +20,33 @@ TEST_CASE("key pairs are valid Z85 and the public key derives from the secret", 
   CHECK(*crypto::public_key_of(keys->secret_key) == keys->public_key);
   CHECK_FALSE(crypto::is_valid_key("short"));
   CHECK_FALSE(crypto::is_valid_key(std::string(40, ' ')));
+}
+
+TEST_CASE("keys read and write as libzmq's Z85 and CURVE do", "[crypto]") {
+  // The agent no longer links libzmq; its key text must stay what the
+  // controller's libzmq reads and writes.
+  for (int i = 0; i < 200; ++i) {
+    char pub[41], sec[41];
+    REQUIRE(zmq_curve_keypair(pub, sec) == 0);
+    CHECK(*crypto::public_key_of(sec) == pub);
+    uint8_t raw[32], theirs[32];
+    REQUIRE(crypto::key_from_text(pub, raw));
+    REQUIRE(zmq_z85_decode(theirs, pub) != nullptr);
+    CHECK(std::memcmp(raw, theirs, 32) == 0);
+    CHECK(crypto::key_to_text(std::string_view(reinterpret_cast<char*>(raw), 32)) == pub);
+  }
+  uint8_t ends[32];
+  std::memset(ends, 0xff, 16);
+  std::memset(ends + 16, 0, 16);
+  char text[41];
+  REQUIRE(zmq_z85_encode(text, ends, 32) != nullptr);
+  CHECK(crypto::key_to_text(std::string_view(reinterpret_cast<char*>(ends), 32)) == text);
+  uint8_t raw[32];
+  CHECK_FALSE(crypto::key_from_text(std::string(40, '"'), raw));  // not in the alphabet
+  CHECK_FALSE(crypto::key_from_text(std::string(40, '#'), raw));  // 85^5 - 1 > 2^32 - 1
+  CHECK_FALSE(crypto::key_from_text(std::string(39, '0'), raw));  // too short
+  CHECK_FALSE(crypto::key_from_text(std::string("0\0", 2) + std::string(38, '0'), raw));
+  CHECK(crypto::key_from_text(std::string(40, '0'), raw));
 }
 
 TEST_CASE("key files are written mode 0600 and read back", "[crypto]") {

@@ -1,0 +1,25 @@
+// The CURVE options of libzmq sockets: the controller's agent endpoint is a
+// CURVE server; tests play agents with CURVE clients. The agent itself talks
+// CurveZMQ without libzmq (agent/curve_client.h).
+//
+// Thread-safe as far as the socket is: call from the socket's thread.
+#pragma once
+
+#include <string_view>
+
+#include "common/crypto.h"
+#include "common/status.h"
+
+namespace zmq {
+class socket_t;
+}
+
+namespace slipway::crypto {
+
+// Makes `socket` a CURVE server with `keys`. ZAP domain "slipway".
+Status make_curve_server(zmq::socket_t& socket, const KeyPair& keys);
+
+// Makes `socket` a CURVE client of the server whose public key is `server_key`.
+Status make_curve_client(zmq::socket_t& socket, const KeyPair& keys, std::string_view server_key);
+
+}  // namespace slipway::crypto
