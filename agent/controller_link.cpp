@@ -23,9 +23,12 @@ Result<addrinfo*> resolve(const std::string& endpoint) {
     return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT endpoint");
   std::string host = rest.substr(0, colon);
   std::string port = rest.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
   addrinfo hints{};
+  hints.ai_family = AF_INET;  // as libzmq without ZMQ_IPV6; "[v6]" for IPv6
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    hints.ai_family = AF_INET6;
+  }
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
@@ -160,8 +163,13 @@ void ControllerLink::on_event(short revents) {
   } else if (revents & (POLLIN | POLLERR)) {
     if (!read_in()) return;
   }
-  if (generation == generation_ && !flush()) return;
-  if (generation == generation_) update_watch();
+  if (generation != generation_) return;
+  std::string failed = flush();
+  if (!failed.empty()) {
+    on_closed(failed);
+    return;
+  }
+  update_watch();
 }
 
 bool ControllerLink::on_connected() {
@@ -214,8 +222,14 @@ bool ControllerLink::read_in() {
 void ControllerLink::on_closed(const std::string& why) {
   if (state_ == State::kReady || session_->welcomed()) {
     retry(false, why);
+    return;
+  }
+  // The controller hangs up on a HELLO it cannot open, that is on a wrong
+  // server key; but a controller restarting mid-handshake does the same.
+  // Only a few such hang-ups in a row count as the key.
+  if (++unwelcomed_closes_ < kUnwelcomedCloses) {
+    retry(false, "the controller closed the connection during the handshake");
   } else {
-    // The controller closes a connection whose HELLO it cannot open.
     retry(true, "the CURVE handshake with " + context_data_.endpoint +
                     " failed (is its server-key right?)");
   }
@@ -234,19 +248,19 @@ void ControllerLink::on_session_error(const Error& error) {
   }
 }
 
-// Writes what the session has queued; false when the connection ended.
-bool ControllerLink::flush() {
+// Writes what the session has queued, as far as the socket takes it.
+// Returns why the connection failed, or "" (the caller closes it).
+std::string ControllerLink::flush() {
   while (!tcp_connecting_ && session_ && !session_->outbound().empty()) {
     std::string_view pending = session_->outbound();
     ssize_t n = ::send(fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return true;
-      on_closed(describe_errno(errno));
-      return false;
+      if (errno == EAGAIN || errno == EINTR) return "";
+      return describe_errno(errno);
     }
     session_->written(static_cast<size_t>(n));
   }
-  return true;
+  return "";
 }
 
 void ControllerLink::on_frame(std::string_view frame) {
@@ -262,6 +276,7 @@ void ControllerLink::on_frame(std::string_view frame) {
     hello_timer_ = 0;
     bool first = connections_ == 0;
     ++connections_;
+    unwelcomed_closes_ = 0;
     state_ = State::kReady;
     backoff_.reset();
     refused_backoff_.reset();
@@ -302,7 +317,9 @@ bool ControllerLink::send(const proto::AgentMessage& message) {
   if (state_ != State::kReady || !session_ || session_->outbound().size() >= kSendBuffer)
     return false;
   session_->send(proto::encode(message));
-  if (!flush()) return true;  // sent as far as we know; the loss shows as a lost link
+  // A failed write is left to the loop, which sees the broken connection on
+  // its next poll: the caller must not see the link go down under it.
+  (void)flush();
   update_watch();
   return true;
 }

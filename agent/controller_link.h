@@ -71,7 +71,7 @@ class ControllerLink {
   bool read_in();
   void on_closed(const std::string& why);
   void on_session_error(const Error& error);
-  bool flush();
+  std::string flush();
   void update_watch();
   void on_frame(std::string_view frame);
   void arm_heartbeat();
@@ -88,6 +88,9 @@ class ControllerLink {
   short watching_ = 0;           // the events fd_ is watched for
   std::unique_ptr<CurveClient> session_;
   bool hello_sent_ = false;
+  // Connections closed by the controller before its WELCOME, in a row.
+  static constexpr int kUnwelcomedCloses = 3;
+  int unwelcomed_closes_ = 0;
   uint64_t attempt_timer_ = 0;
   uint64_t hello_timer_ = 0;
   uint64_t heartbeat_timer_ = 0;

@@ -149,6 +149,9 @@ void CurveClient::written(size_t n) {
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;
+  } else if (out_sent_ > 65536) {
+    out_.erase(0, out_sent_);
+    out_sent_ = 0;
   }
 }
 
@@ -220,8 +223,9 @@ Status CurveClient::on_command(std::string_view body) {
     return Error(Code::kProtocol, "a malformed command");
   std::string_view name = body.substr(1, static_cast<uint8_t>(body[0]));
   if (name == "ERROR" && (state_ == State::kExpectWelcome || state_ == State::kExpectReady)) {
+    // "\5ERROR", the reason's length, the reason (ZAP's status code).
     size_t size = body.size() > 6 ? static_cast<uint8_t>(body[6]) : 0;
-    std::string reason(body.substr(7, std::min(size, body.size() > 7 ? body.size() - 7 : 0)));
+    std::string reason(body.substr(std::min<size_t>(7, body.size())).substr(0, size));
     return Error(Code::kPermissionDenied,
                  "the server refused the handshake" + (reason.empty() ? "" : " (" + reason + ")"));
   }

@@ -17,8 +17,7 @@ void LingeringPipes::adopt(int fd, Sink sink) {
   if (fd < 0) return;
   if (fds_.size() >= kMaxPipes) close(fds_.front());
   fds_.push_back(fd);
-  loop_.watch_fd(fd, POLLIN,
-                 [this, fd, sink = std::move(sink)](short) { on_readable(fd, sink); });
+  loop_.watch_fd(fd, POLLIN, [this, fd, sink = std::move(sink)](short) { on_readable(fd, sink); });
 }
 
 void LingeringPipes::on_readable(int fd, const Sink& sink) {

@@ -22,7 +22,8 @@ const char* base_name(const char* path) {
 
 void usage(FILE* out) {
   std::fputs(
-      "usage: slipway-agent [--context FILE | --user-data FILE] [--state-dir DIR] [--log-level LEVEL]\n"
+      "usage: slipway-agent [--context FILE | --user-data FILE] [--state-dir DIR] [--log-level "
+      "LEVEL]\n"
       "       slipway-agent --version\n"
       "       slipway-agent ss-COMMAND ARGS...\n"
       "Connects back to the Slipway controller named in the machine's contextualization\n"
@@ -40,7 +41,6 @@ void usage(FILE* out) {
       "  ss-barrier [--timeout S] [--count N | --nodes a,b] NAME\n",
       out);
 }
-
 
 }  // namespace
 

@@ -261,6 +261,14 @@ TEST_CASE("bytes no CurveZMQ server would send end the connection with an error"
   forged_welcome.append(160, '\x01');
   fails(greeting() + std::string("\x04\xa8", 2) + forged_welcome, "expected server key");
 
+  // An ERROR with no reason at all is still a refusal.
+  auto bare = fresh();
+  Status refused = feed(*bare, greeting() + std::string("\x04\x06\x05"
+                                                        "ERROR",
+                                                        8));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code() == Code::kPermissionDenied);
+
   // A greeting cut anywhere is waited for, not misread.
   auto client = fresh();
   std::string g = greeting();
