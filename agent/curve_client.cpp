@@ -76,6 +76,18 @@ Result<std::string> find_property(std::string_view metadata, std::string_view wa
   return Error(Code::kProtocol, "READY has no " + std::string(wanted));
 }
 
+// Drops the first `used` bytes of `buffer` once they are all of it or more
+// than 64 KiB, so that bytes are not moved on every call.
+void drop_front(std::string& buffer, size_t& used) {
+  if (used == buffer.size()) {
+    buffer.clear();
+    used = 0;
+  } else if (used > 65536) {
+    buffer.erase(0, used);
+    used = 0;
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CurveClient>> CurveClient::create(std::string_view public_key,
@@ -146,13 +158,7 @@ Status CurveClient::fail(Code code, std::string message) {
 
 void CurveClient::written(size_t n) {
   out_sent_ += n;
-  if (out_sent_ == out_.size()) {
-    out_.clear();
-    out_sent_ = 0;
-  } else if (out_sent_ > 65536) {
-    out_.erase(0, out_sent_);
-    out_sent_ = 0;
-  }
+  drop_front(out_, out_sent_);
 }
 
 void CurveClient::queue_frame(uint8_t flags, std::string_view body) {
@@ -207,14 +213,7 @@ Status CurveClient::feed(std::string_view data, std::vector<std::string>* messag
       return handled;
     }
   }
-  // Drop what has been parsed, without moving bytes on every call.
-  if (in_used_ == in_.size()) {
-    in_.clear();
-    in_used_ = 0;
-  } else if (in_used_ > 65536) {
-    in_.erase(0, in_used_);
-    in_used_ = 0;
-  }
+  drop_front(in_, in_used_);
   return ok_status();
 }
 

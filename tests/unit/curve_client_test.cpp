@@ -105,6 +105,21 @@ struct Rig {
     return ok_status();
   }
 
+  // Admits the agent's key, connects, completes the handshake and says "hi";
+  // returns the routing id the router knows the client by.
+  std::string connected() {
+    keys.admit(agent.public_key, controller::AgentIdentity{"d1", "web.1"});
+    connect(make_client(agent, server.public_key));
+    REQUIRE(pump([&] { return client->ready(); }).ok());
+    client->send("hi");
+    return receive().id;
+  }
+
+  void send_to_client(const std::string& id, const std::string& body) {
+    router.send(zmq::buffer(id), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(body), zmq::send_flags::none);
+  }
+
   // The next message on the router: its routing id, body and User-Id.
   struct Arrival {
     std::string id, body, user_id;
@@ -282,18 +297,9 @@ TEST_CASE("bytes no CurveZMQ server would send end the connection with an error"
 
 TEST_CASE("a tampered or replayed MESSAGE from the server is refused", "[curve]") {
   Rig rig;
-  rig.keys.admit(rig.agent.public_key, controller::AgentIdentity{"d1", "web.1"});
-  rig.connect(make_client(rig.agent, rig.server.public_key));
-  REQUIRE(rig.pump([&] { return rig.client->ready(); }).ok());
-  rig.client->send("hi");
-  Rig::Arrival hi = rig.receive();
-  auto send_secret = [&] {
-    rig.router.send(zmq::buffer(hi.id), zmq::send_flags::sndmore);
-    rig.router.send(zmq::buffer(std::string("secret")), zmq::send_flags::none);
-  };
-
+  std::string id = rig.connected();
   size_t before = rig.raw.size();
-  send_secret();
+  rig.send_to_client(id, "secret");
   REQUIRE(rig.pump([&] { return rig.received.size() == 1; }).ok());
   std::string message = rig.raw.substr(before);
   std::vector<std::string> out;
@@ -304,14 +310,9 @@ TEST_CASE("a tampered or replayed MESSAGE from the server is refused", "[curve]"
 
   // A fresh session, whose next MESSAGE arrives with its last bit flipped.
   Rig other;
-  other.keys.admit(other.agent.public_key, controller::AgentIdentity{"d1", "web.1"});
-  other.connect(make_client(other.agent, other.server.public_key));
-  REQUIRE(other.pump([&] { return other.client->ready(); }).ok());
-  other.client->send("hi");
-  Rig::Arrival other_hi = other.receive();
+  std::string other_id = other.connected();
   other.tamper = [](std::string& bytes) { bytes.back() ^= 1; };
-  other.router.send(zmq::buffer(other_hi.id), zmq::send_flags::sndmore);
-  other.router.send(zmq::buffer(std::string("secret")), zmq::send_flags::none);
+  other.send_to_client(other_id, "secret");
   Status tampered = other.pump([&] { return !other.received.empty(); });
   REQUIRE_FALSE(tampered.ok());
   CHECK(tampered.error().code() == Code::kProtocol);
