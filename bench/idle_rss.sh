@@ -8,16 +8,26 @@ set -eu
 build=$(realpath "${1:-build}")
 idle=${2:-10}
 work=$(mktemp -d /tmp/slipway-bench-XXXXXX)
+bridge=slwbenchrss0
 cleanup() {
   kill "${agent_pid:-}" "${controller_pid:-}" 2>/dev/null || true
   wait 2>/dev/null || true
+  # slipwayd keeps its local cloud's bridge when it exits (machines outlive
+  # it); this one is the benchmark's own.
+  nft delete table ip "slipway-$bridge" 2>/dev/null || true
+  ip link del "$bridge" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 slipway() { "$build/cli/slipway" --socket "$work/control.sock" "$@"; }
 
-"$build/controller/slipwayd" --data-dir "$work/data" --control-socket "$work/control.sock" \
-  --agent-endpoint 'tcp://127.0.0.1:*' --log-level warn 2>"$work/slipwayd.log" &
+cat >"$work/slipway.yaml" <<CONFIG
+clouds:
+  local: {bridge: $bridge, subnet: 10.213.250.0/24}
+CONFIG
+"$build/controller/slipwayd" --config "$work/slipway.yaml" --data-dir "$work/data" \
+  --control-socket "$work/control.sock" --agent-endpoint 'tcp://127.0.0.1:*' --log-level warn \
+  2>"$work/slipwayd.log" &
 controller_pid=$!
 for _ in $(seq 100); do slipway status >/dev/null 2>&1 && break; sleep 0.1; done
 slipway agent add bench -o "$work/bench.context" >/dev/null
