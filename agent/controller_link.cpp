@@ -17,12 +17,9 @@ namespace {
 
 // The address of "tcp://HOST:PORT" (HOST may be "[v6]").
 Result<addrinfo*> resolve(const std::string& endpoint) {
-  std::string rest = endpoint.rfind("tcp://", 0) == 0 ? endpoint.substr(6) : "";
-  size_t colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT endpoint");
-  std::string host = rest.substr(0, colon);
-  std::string port = rest.substr(colon + 1);
+  auto parts = split_endpoint(endpoint);
+  if (!parts) return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT endpoint");
+  std::string host = parts->host;
   addrinfo hints{};
   hints.ai_family = AF_INET;  // as libzmq without ZMQ_IPV6; "[v6]" for IPv6
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
@@ -32,7 +29,7 @@ Result<addrinfo*> resolve(const std::string& endpoint) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+  int rc = ::getaddrinfo(host.c_str(), parts->port.c_str(), &hints, &found);
   if (rc != 0)
     return Error(Code::kUnavailable, std::string("cannot resolve it: ") + gai_strerror(rc));
   return found;

@@ -54,7 +54,7 @@ void EventLoop::run_once(int64_t max_wait_ms) {
     if (revents == 0) continue;
     if (revents & (POLLHUP | POLLERR | POLLNVAL)) revents |= POLLERR;
     auto it = watches_.find(ids_[i]);  // an earlier callback may have removed it
-    if (it == watches_.end() || it->second.fd != items_[i].fd) continue;
+    if (it == watches_.end()) continue;
     FdCallback callback = it->second.on_fd;
     callback(revents);
     if (stopped_) return;

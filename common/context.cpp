@@ -3,13 +3,22 @@
 #include "common/crypto.h"
 
 namespace slipway {
+
+std::optional<EndpointParts> split_endpoint(std::string_view endpoint) {
+  if (endpoint.substr(0, 6) != "tcp://") return std::nullopt;
+  size_t colon = endpoint.rfind(':');
+  if (colon <= 6 || colon + 1 == endpoint.size() ||
+      endpoint.find_first_not_of("0123456789", colon + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return EndpointParts{std::string(endpoint.substr(6, colon - 6)),
+                       std::string(endpoint.substr(colon + 1))};
+}
+
 namespace {
 
 bool valid_endpoint(const std::string& e) {
-  if (e.rfind("tcp://", 0) != 0) return false;
-  size_t colon = e.rfind(':');
-  return colon > 6 && colon + 1 < e.size() &&
-         e.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+  return split_endpoint(e).has_value();
 }
 
 bool valid_name(const std::string& s) {

@@ -13,12 +13,21 @@
 // On a kernel command line the same keys appear prefixed "slipway.".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 
 namespace slipway {
+
+// "tcp://HOST:PORT" in its parts; HOST may be "[v6]" and keeps its brackets.
+// nullopt when the endpoint is not of that form (PORT all digits).
+struct EndpointParts {
+  std::string host;
+  std::string port;
+};
+std::optional<EndpointParts> split_endpoint(std::string_view endpoint);
 
 struct Contextualization {
   std::string endpoint;
