@@ -5,90 +5,11 @@
 #include <cstring>
 
 #include "common/crypto.h"
+#include "common/zmtp.h"
 
 namespace slipway::agent {
-namespace {
 
-// ZMTP frame flags (RFC 37).
-constexpr uint8_t kMore = 0x01;
-constexpr uint8_t kLong = 0x02;
-constexpr uint8_t kCommand = 0x04;
-// Flags inside a MESSAGE box: libzmq's msg_t flags.
-constexpr uint8_t kBoxMore = 0x01;
-constexpr uint8_t kBoxCommand = 0x02;
-
-constexpr size_t kGreetingSize = 64;
-constexpr size_t kMac = crypto_box_MACBYTES;      // 16
-constexpr size_t kNonce = crypto_box_NONCEBYTES;  // 24
-constexpr std::string_view kMessage = "\x07MESSAGE";
-constexpr size_t kMessageHeader = 8 + 8;  // "\x07MESSAGE" and the short nonce
-
-void put_u64(uint8_t* out, uint64_t value) {
-  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<uint8_t>(value);
-}
-
-uint64_t get_u64(const uint8_t* in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = value << 8 | in[i];
-  return value;
-}
-
-const uint8_t* bytes(std::string_view s) {
-  return reinterpret_cast<const uint8_t*>(s.data());
-}
-
-std::array<uint8_t, kNonce> nonce(std::string_view prefix, uint64_t short_nonce) {
-  std::array<uint8_t, kNonce> n{};
-  std::memcpy(n.data(), prefix.data(), 16);
-  put_u64(n.data() + 16, short_nonce);
-  return n;
-}
-
-void add_property(std::string& out, std::string_view name, std::string_view value) {
-  out.push_back(static_cast<char>(name.size()));
-  out.append(name);
-  uint8_t size[4] = {static_cast<uint8_t>(value.size() >> 24),
-                     static_cast<uint8_t>(value.size() >> 16),
-                     static_cast<uint8_t>(value.size() >> 8), static_cast<uint8_t>(value.size())};
-  out.append(reinterpret_cast<const char*>(size), 4);
-  out.append(value);
-}
-
-// The value of property `wanted` in ZMTP metadata; an error when the
-// metadata is malformed or lacks it.
-Result<std::string> find_property(std::string_view metadata, std::string_view wanted) {
-  size_t at = 0;
-  while (at < metadata.size()) {
-    size_t name_size = static_cast<uint8_t>(metadata[at]);
-    if (metadata.size() - at < 1 + name_size + 4)
-      return Error(Code::kProtocol, "malformed metadata in READY");
-    std::string_view name = metadata.substr(at + 1, name_size);
-    at += 1 + name_size;
-    const uint8_t* size_bytes = bytes(metadata) + at;
-    size_t value_size = static_cast<size_t>(size_bytes[0]) << 24 | size_bytes[1] << 16 |
-                        size_bytes[2] << 8 | size_bytes[3];
-    at += 4;
-    if (metadata.size() - at < value_size)
-      return Error(Code::kProtocol, "malformed metadata in READY");
-    if (name == wanted) return std::string(metadata.substr(at, value_size));
-    at += value_size;
-  }
-  return Error(Code::kProtocol, "READY has no " + std::string(wanted));
-}
-
-// Drops the first `used` bytes of `buffer` once they are all of it or more
-// than 64 KiB, so that bytes are not moved on every call.
-void drop_front(std::string& buffer, size_t& used) {
-  if (used == buffer.size()) {
-    buffer.clear();
-    used = 0;
-  } else if (used > 65536) {
-    buffer.erase(0, used);
-    used = 0;
-  }
-}
-
-}  // namespace
+using namespace zmtp;
 
 Result<std::unique_ptr<CurveClient>> CurveClient::create(std::string_view public_key,
                                                          std::string_view secret_key,
@@ -117,14 +38,7 @@ CurveClient::CurveClient(const CurveKey& public_key, const CurveKey& secret_key,
 }
 
 Status CurveClient::say_hello() {
-  // Greeting (RFC 37): signature, version 3.1, mechanism CURVE, as-server 0.
-  std::string greeting(kGreetingSize, '\0');
-  greeting[0] = '\xff';
-  greeting[9] = '\x7f';
-  greeting[10] = 3;
-  greeting[11] = 1;
-  std::memcpy(greeting.data() + 12, "CURVE", 5);
-  out_ = greeting;
+  out_ = greeting(false);
 
   // HELLO: our transient key and a box of 64 zero bytes that only the
   // holder of the server's secret key can open.
@@ -141,7 +55,7 @@ Status CurveClient::say_hello() {
   hello.append(reinterpret_cast<const char*>(transient_public_.data()), 32);
   hello.append(reinterpret_cast<const char*>(n.data() + 16), 8);
   hello.append(reinterpret_cast<const char*>(box), sizeof box);
-  queue_frame(kCommand, hello);
+  append_frame(out_, kCommand, hello);
   return ok_status();
 }
 
@@ -161,60 +75,37 @@ void CurveClient::written(size_t n) {
   drop_front(out_, out_sent_);
 }
 
-void CurveClient::queue_frame(uint8_t flags, std::string_view body) {
-  if (body.size() > 255) {
-    out_.push_back(static_cast<char>(flags | kLong));
-    uint8_t size[8];
-    put_u64(size, body.size());
-    out_.append(reinterpret_cast<const char*>(size), 8);
-  } else {
-    out_.push_back(static_cast<char>(flags));
-    out_.push_back(static_cast<char>(body.size()));
-  }
-  out_.append(body);
-}
-
 Status CurveClient::feed(std::string_view data, std::vector<std::string>* messages) {
   if (state_ == State::kFailed) return Error(Code::kProtocol, "the connection has failed");
   in_.append(data);
+  Status status = consume(messages);
+  if (!status.ok()) state_ = State::kFailed;
+  drop_front(in_, in_used_);
+  return status;
+}
+
+Status CurveClient::consume(std::vector<std::string>* messages) {
   while (true) {
     std::string_view pending = std::string_view(in_).substr(in_used_);
     if (state_ == State::kExpectGreeting) {
-      if (pending.size() < kGreetingSize) break;
-      const uint8_t* g = bytes(pending);
-      if (g[0] != 0xff || (g[9] & 0x01) == 0 || g[10] < 3)
-        return fail(Code::kProtocol, "the peer does not speak ZMTP 3");
-      static const char kCurve[20] = "CURVE";
-      if (std::memcmp(g + 12, kCurve, sizeof kCurve) != 0)
-        return fail(Code::kProtocol, "the peer does not use the CURVE mechanism");
+      if (pending.size() < kGreetingSize) return ok_status();
+      SLIPWAY_RETURN_IF_ERROR(check_greeting(pending.substr(0, kGreetingSize), true));
       in_used_ += kGreetingSize;
       state_ = State::kExpectWelcome;
       continue;
     }
-    if (pending.size() < 2) break;
-    uint8_t flags = static_cast<uint8_t>(pending[0]);
-    if ((flags & ~(kMore | kLong | kCommand)) != 0)
-      return fail(Code::kProtocol, "a frame with reserved flags set");
-    size_t header = (flags & kLong) ? 9 : 2;
-    if (pending.size() < header) break;
-    uint64_t size = (flags & kLong) ? get_u64(bytes(pending) + 1) : bytes(pending)[1];
-    if (size > max_message_ + kMessageHeader + kMac + 1)
-      return fail(Code::kProtocol, "a frame of " + std::to_string(size) + " bytes, over the limit");
-    if (pending.size() - header < size) {
-      in_.reserve(in_used_ + header + size);
-      break;
+    Frame frame;
+    SLIPWAY_ASSIGN_OR_RETURN(bool complete,
+                             next_frame(pending, max_message_ + kMessageOverhead, &frame));
+    if (!complete) {
+      in_.reserve(in_used_ + pending.size() + 65536);
+      return ok_status();
     }
-    std::string_view body = pending.substr(header, size);
-    in_used_ += header + size;
+    in_used_ += frame.size;
     // After the handshake every frame is a MESSAGE box.
-    Status handled = state_ == State::kReady ? on_message(body, messages) : on_command(body);
-    if (!handled.ok()) {
-      state_ = State::kFailed;
-      return handled;
-    }
+    SLIPWAY_RETURN_IF_ERROR(state_ == State::kReady ? on_message(frame.body, messages)
+                                                    : on_command(frame.body));
   }
-  drop_front(in_, in_used_);
-  return ok_status();
 }
 
 Status CurveClient::on_command(std::string_view body) {
@@ -282,7 +173,7 @@ Status CurveClient::send_initiate() {
   initiate.resize(at + kMac + plain.size());
   crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(initiate.data() + at), bytes(plain),
                           plain.size(), n.data(), shared_.data());
-  queue_frame(kCommand, initiate);
+  append_frame(out_, kCommand, initiate);
   return ok_status();
 }
 
@@ -296,7 +187,7 @@ Status CurveClient::on_ready(std::string_view body) {
     return Error(Code::kProtocol, "READY does not open with the session key");
   }
   peer_nonce_ = short_nonce;
-  SLIPWAY_ASSIGN_OR_RETURN(std::string type, find_property(metadata, "Socket-Type"));
+  SLIPWAY_ASSIGN_OR_RETURN(std::string type, find_property(metadata, "Socket-Type", "READY"));
   if (type != "ROUTER")
     return Error(Code::kProtocol, "the server is a " + type + " socket, not a ROUTER");
   state_ = State::kReady;
@@ -304,48 +195,19 @@ Status CurveClient::on_ready(std::string_view body) {
 }
 
 void CurveClient::send(std::string_view message) {
-  if (state_ == State::kReady) queue_message(0, message);
-}
-
-void CurveClient::queue_message(uint8_t box_flags, std::string_view payload) {
-  uint64_t short_nonce = next_nonce();
-  auto n = nonce("CurveZMQMESSAGEC", short_nonce);
-  std::string plain;
-  plain.reserve(1 + payload.size());
-  plain.push_back(static_cast<char>(box_flags));
-  plain.append(payload);
-  std::string boxed(kMessage);
-  boxed.append(reinterpret_cast<const char*>(n.data() + 16), 8);
-  size_t at = boxed.size();
-  boxed.resize(at + kMac + plain.size());
-  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(boxed.data() + at), bytes(plain), plain.size(),
-                          n.data(), shared_.data());
-  queue_frame(0, boxed);
+  if (state_ == State::kReady)
+    append_message(out_, kFromClient, next_nonce(), 0, message, shared_.data());
 }
 
 Status CurveClient::on_message(std::string_view body, std::vector<std::string>* messages) {
-  if (body.size() < kMessageHeader + kMac + 1 || body.substr(0, 8) != kMessage)
-    return Error(Code::kProtocol, "a malformed MESSAGE");
-  uint64_t short_nonce = get_u64(bytes(body) + 8);
-  if (short_nonce <= peer_nonce_)
-    return Error(Code::kProtocol, "a MESSAGE replayed or out of order");
-  auto n = nonce("CurveZMQMESSAGES", short_nonce);
-  std::string plain(body.size() - kMessageHeader - kMac, '\0');
-  if (crypto_box_open_easy_afternm(reinterpret_cast<uint8_t*>(plain.data()),
-                                   bytes(body) + kMessageHeader, body.size() - kMessageHeader,
-                                   n.data(), shared_.data()) != 0) {
-    return Error(Code::kProtocol, "a MESSAGE that does not open with the session key");
-  }
-  peer_nonce_ = short_nonce;
+  std::string plain;
+  SLIPWAY_RETURN_IF_ERROR(open_message(body, kFromServer, &peer_nonce_, shared_.data(), &plain));
   uint8_t flags = static_cast<uint8_t>(plain[0]);
   if (flags & kBoxCommand) {
-    // ZMTP 3.1 heartbeat: answer a PING ("\4PING", TTL, context) with a PONG.
-    std::string_view command = std::string_view(plain).substr(1);
-    if (command.size() >= 7 && command.substr(0, 5) == "\x04PING") {
-      std::string pong("\x04PONG", 5);
-      pong.append(command.substr(7, 16));
-      queue_message(kBoxCommand, pong);
-    }
+    // ZMTP 3.1 heartbeat: a PING is answered with a PONG; other commands are ignored.
+    std::string pong = pong_for(std::string_view(plain).substr(1));
+    if (!pong.empty())
+      append_message(out_, kFromClient, next_nonce(), kBoxCommand, pong, shared_.data());
     return ok_status();
   }
   // The controller sends one frame per message; the frames after the first

@@ -68,14 +68,13 @@ class CurveClient {
 
   enum class State { kExpectGreeting, kExpectWelcome, kExpectReady, kReady, kFailed };
 
+  Status consume(std::vector<std::string>* messages);
   Status on_command(std::string_view body);
   Status on_welcome(std::string_view body);
   Status on_ready(std::string_view body);
   Status on_message(std::string_view body, std::vector<std::string>* messages);
   Status say_hello();
   Status send_initiate();
-  void queue_message(uint8_t box_flags, std::string_view payload);
-  void queue_frame(uint8_t flags, std::string_view body);
   uint64_t next_nonce() { return nonce_++; }
   Status fail(Code code, std::string message);
 

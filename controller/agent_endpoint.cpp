@@ -1,165 +1,250 @@
 #include "controller/agent_endpoint.h"
 
-#include <unistd.h>
+#include <sodium.h>
 
-#include <boost/asio/post.hpp>
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 
-#include "common/curve_socket.h"
+#include "common/context.h"
 #include "common/log.h"
 
 namespace slipway::controller {
 
 namespace asio = boost::asio;
+using asio::ip::tcp;
 
 namespace {
-// Messages handled per turn of the event loop before others get a chance.
-constexpr int kBatch = 256;
+// Unwritten bytes one connection may hold before send() refuses more.
+constexpr size_t kMaxQueued = 32 << 20;
+
+// "tcp://HOST:PORT" with HOST "*" for every IPv4 address, or an address,
+// IPv6 in brackets; PORT "*" for one the system picks.
+Result<tcp::endpoint> parse_listen(const std::string& endpoint) {
+  auto refuse = [&](const char* why) {
+    return Error(Code::kInvalidArgument, "cannot listen for agents on " + endpoint + ": " + why);
+  };
+  std::string e = endpoint;
+  size_t colon = e.rfind(':');
+  if (colon != std::string::npos && e.compare(colon, std::string::npos, ":*") == 0)
+    e.replace(colon, 2, ":0");
+  auto parts = split_endpoint(e);
+  if (!parts) return refuse("write tcp://HOST:PORT");
+  std::string host = parts->host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "*") host = "0.0.0.0";
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return refuse("HOST must be *, an IPv4 address, or an IPv6 address in brackets");
+  if (parts->port.size() > 5 || std::stoul(parts->port) > 65535)
+    return refuse("PORT must be at most 65535, or *");
+  return tcp::endpoint(address, static_cast<unsigned short>(std::stoul(parts->port)));
+}
 }  // namespace
 
-AgentEndpoint::AgentEndpoint(asio::io_context& io, zmq::context_t& context)
-    : io_(io), context_(context) {}
+struct AgentEndpoint::Connection {
+  Connection(tcp::socket s, std::string i, std::string p, CurveServer::Authorize authorize,
+             const zmtp::Key& public_key, const zmtp::Key& secret_key)
+      : socket(std::move(s)),
+        timer(socket.get_executor()),
+        session(public_key, secret_key, proto::kMaxMessageSize, std::move(authorize)),
+        id(std::move(i)),
+        peer(std::move(p)) {}
+
+  tcp::socket socket;
+  asio::steady_timer timer;  // the handshake's deadline
+  CurveServer session;
+  std::string id;
+  std::string peer;
+  std::array<char, 65536> buffer;
+  bool write_waiting = false;  // a wait for the socket to take more is pending
+  bool closed = false;
+};
+
+AgentEndpoint::AgentEndpoint(asio::io_context& io, CurveServer::Authorize authorize)
+    : io_(io), authorize_(std::move(authorize)), acceptor_(io) {}
 
 AgentEndpoint::~AgentEndpoint() {
   stop();
+  sodium_memzero(secret_key_.data(), secret_key_.size());
 }
 
 Status AgentEndpoint::start(const std::string& endpoint, const crypto::KeyPair& keys,
                             Handler handler) {
-  handler_ = std::move(handler);
-  try {
-    socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    socket_->set(zmq::sockopt::linger, 0);
-    socket_->set(zmq::sockopt::router_mandatory, 1);
-    socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageSize));
-    socket_->set(zmq::sockopt::sndhwm, 10000);
-    socket_->set(zmq::sockopt::rcvhwm, 10000);
-    SLIPWAY_RETURN_IF_ERROR(crypto::make_curve_server(*socket_, keys));
-    socket_->bind(endpoint);
-    bound_ = socket_->get(zmq::sockopt::last_endpoint);
-    int fd = socket_->get(zmq::sockopt::fd);
-    // Asio owns a duplicate, so closing it never closes libzmq's descriptor.
-    fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(fd));
-  } catch (const zmq::error_t& e) {
-    return Error(Code::kUnavailable, "cannot listen for agents on " + endpoint + ": " + e.what());
+  if (!crypto::key_from_text(keys.public_key, public_key_.data()) ||
+      !crypto::key_from_text(keys.secret_key, secret_key_.data())) {
+    return Error(Code::kInvalidArgument, "the controller's key pair is not a valid CURVE key pair");
   }
+  SLIPWAY_ASSIGN_OR_RETURN(tcp::endpoint where, parse_listen(endpoint));
+  handler_ = std::move(handler);
+  boost::system::error_code ec;
+  acceptor_.open(where.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(where, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor_.close();
+    return Error(Code::kUnavailable,
+                 "cannot listen for agents on " + endpoint + ": " + ec.message());
+  }
+  tcp::endpoint bound = acceptor_.local_endpoint();
+  port_ = bound.port();
+  std::string host = bound.address().to_string();
+  bound_ =
+      "tcp://" + (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port_);
   stopped_ = false;
-  schedule_drain();
+  accept();
   return ok_status();
-}
-
-int AgentEndpoint::port() const {
-  size_t colon = bound_.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(bound_.c_str() + colon + 1);
 }
 
 void AgentEndpoint::stop() {
   if (stopped_) return;
   stopped_ = true;
   *alive_ = false;
-  if (fd_) {
-    boost::system::error_code ignored;
-    fd_->cancel(ignored);
-    fd_->close(ignored);
-    fd_.reset();
-  }
-  socket_.reset();
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  auto all = std::move(connections_);
+  for (auto& [id, c] : all) close(c);
 }
 
-// ZMQ_FD signals edge-style that ZMQ_EVENTS may have changed; it is not a
-// level. So: drain until ZMQ_EVENTS has no POLLIN, then wait on the fd, and
-// drain again after every send (a send may consume the edge).
-//
-// At most one wait is ever pending: every pending wait completes on the next
-// edge and each would re-arm, so a second wait armed by a drain that was not
-// the wait's own (after a send) would double the drains of every later edge,
-// and so on without end: an endpoint that had sent a few thousand messages
-// spun through thousands of empty drains per message.
-void AgentEndpoint::arm() {
-  if (stopped_ || !fd_ || waiting_) return;
-  waiting_ = true;
+void AgentEndpoint::accept() {
   std::weak_ptr<bool> alive = alive_;
-  fd_->async_wait(asio::posix::stream_descriptor::wait_read,
-                  [this, alive](const boost::system::error_code& ec) {
-                    if (alive.expired() || !*alive.lock()) return;
-                    waiting_ = false;
-                    if (ec) return;
-                    drain();
-                  });
-}
-
-void AgentEndpoint::schedule_drain() {
-  if (drain_scheduled_ || stopped_) return;
-  drain_scheduled_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  asio::post(io_, [this, alive] {
+  acceptor_.async_accept([this, alive](const boost::system::error_code& ec, tcp::socket socket) {
     if (alive.expired() || !*alive.lock()) return;
-    drain_scheduled_ = false;
-    drain();
+    if (!ec) {
+      open(std::move(socket));
+      accept();
+      return;
+    }
+    if (ec == asio::error::operation_aborted) return;
+    // Out of descriptors or the like: try again shortly rather than spin.
+    LOG_WARN("cannot accept an agent connection: %s", ec.message().c_str());
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+    timer->async_wait([this, alive, timer](const boost::system::error_code&) {
+      if (!alive.expired() && *alive.lock()) accept();
+    });
   });
 }
 
-void AgentEndpoint::drain() {
-  if (stopped_) return;
-  for (int handled = 0; handled < kBatch; ++handled) {
-    if (stopped_) return;
-    int events = socket_->get(zmq::sockopt::events);
-    if ((events & ZMQ_POLLIN) == 0) {
-      arm();
-      return;
+void AgentEndpoint::open(tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  auto c = std::make_shared<Connection>(std::move(socket), "c" + std::to_string(next_id_++),
+                                        remote.address().to_string(), authorize_, public_key_,
+                                        secret_key_);
+  connections_.emplace(c->id, c);
+  std::weak_ptr<Connection> weak = c;
+  c->timer.expires_after(handshake_time_);
+  c->timer.async_wait([this, weak](const boost::system::error_code& error) {
+    auto late = weak.lock();
+    if (error || !late || late->closed || late->session.ready()) return;
+    LOG_INFO("closed a connection from %s: no CurveZMQ handshake in time", late->peer.c_str());
+    close(late);
+  });
+  flush(c);  // the greeting
+  read(c);
+}
+
+void AgentEndpoint::read(const ConnectionPtr& c) {
+  if (c->closed) return;
+  c->socket.async_read_some(
+      asio::buffer(c->buffer), [this, c](const boost::system::error_code& ec, size_t n) {
+        if (c->closed) return;
+        if (ec) {
+          if (ec != asio::error::eof && ec != asio::error::connection_reset)
+            LOG_DEBUG("agent connection from %s: %s", c->peer.c_str(), ec.message().c_str());
+          close(c);
+          return;
+        }
+        received(c, n);
+        read(c);
+      });
+}
+
+void AgentEndpoint::received(const ConnectionPtr& c, size_t n) {
+  std::vector<std::string> messages;
+  size_t dropped = 0;
+  Status fed = c->session.feed(std::string_view(c->buffer.data(), n), &messages, &dropped);
+  if (!fed.ok()) {
+    if (fed.error().code() == Code::kPermissionDenied) {
+      LOG_WARN("refused an agent from %s: its key %.8s... is not registered or was revoked",
+               c->peer.c_str(), c->session.client_key().c_str());
+    } else {
+      LOG_WARN("closed a connection from %s: %s", c->peer.c_str(), fed.error().message().c_str());
     }
-    zmq::message_t routing;
-    zmq::message_t body;
-    if (!socket_->recv(routing, zmq::recv_flags::dontwait)) continue;
-    bool well_formed = routing.more();
-    if (well_formed) {
-      (void)socket_->recv(body, zmq::recv_flags::dontwait);
-    }
-    while (body.more()) {  // an agent sends one frame; drop the extras
-      well_formed = false;
-      zmq::message_t extra;
-      if (!socket_->recv(extra, zmq::recv_flags::dontwait)) break;
-      body = std::move(extra);
-    }
-    const char* user_id = well_formed ? zmq_msg_gets(body.handle(), "User-Id") : nullptr;
-    if (!well_formed || user_id == nullptr || *user_id == '\0') {
-      ++malformed_;
-      LOG_WARN("dropped a malformed frame on the agent endpoint");
-      continue;
-    }
-    auto decoded = proto::decode_agent_message(body.to_string_view());
+  }
+  if (dropped > 0) {
+    malformed_ += dropped;
+    LOG_WARN("dropped %zu multi-frame messages from agent key %.8s...", dropped,
+             c->session.client_key().c_str());
+  }
+  for (auto& bytes : messages) {
+    if (c->closed) break;
+    auto decoded = proto::decode_agent_message(bytes);
     if (!decoded.ok()) {
       ++malformed_;
-      LOG_WARN("dropped a message from agent key %.8s...: %s", user_id,
+      LOG_WARN("dropped a message from agent key %.8s...: %s", c->session.client_key().c_str(),
                decoded.error().message().c_str());
       continue;
     }
-    const char* peer = zmq_msg_gets(body.handle(), "Peer-Address");
     try {
-      handler_(AgentFrame{user_id, routing.to_string(), peer != nullptr ? peer : "",
-                          std::move(*decoded)});
+      handler_(AgentFrame{c->session.client_key(), c->id, c->peer, std::move(*decoded)});
     } catch (const std::exception& e) {
       // The last line of defence: one message must not take slipwayd down.
-      LOG_ERROR("a message from agent key %.8s... failed with an exception: %s", user_id, e.what());
+      LOG_ERROR("a message from agent key %.8s... failed with an exception: %s",
+                c->session.client_key().c_str(), e.what());
     }
   }
-  schedule_drain();  // more may be waiting; let other work run first
+  flush(c);
+  // A broken or refused connection ends here, once its ERROR, if any, has
+  // had its one chance to be written.
+  if (!fed.ok()) close(c);
+}
+
+// Writes what the socket takes now; the rest when it is writable again.
+void AgentEndpoint::flush(const ConnectionPtr& c) {
+  while (!c->closed) {
+    std::string_view out = c->session.outbound();
+    if (out.empty()) return;
+    boost::system::error_code ec;
+    size_t n = c->socket.write_some(asio::buffer(out.data(), out.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) {
+      close(c);
+      return;
+    }
+    c->session.written(n);
+  }
+  if (c->closed || c->write_waiting) return;
+  c->write_waiting = true;
+  c->socket.async_wait(tcp::socket::wait_write, [this, c](const boost::system::error_code& ec) {
+    c->write_waiting = false;
+    if (ec || c->closed) return;
+    flush(c);
+  });
+}
+
+void AgentEndpoint::close(const ConnectionPtr& c) {
+  if (c->closed) return;
+  c->closed = true;
+  boost::system::error_code ignored;
+  c->timer.cancel();
+  c->socket.close(ignored);
+  connections_.erase(c->id);
 }
 
 bool AgentEndpoint::send(const std::string& routing_id, const proto::ControllerMessage& message) {
-  if (stopped_ || !socket_) return false;
-  std::string bytes = proto::encode(message);
-  bool sent = false;
-  try {
-    if (socket_->send(zmq::buffer(routing_id),
-                      zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-      sent = socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
-    }
-  } catch (const zmq::error_t& e) {
-    // EHOSTUNREACH: that connection is gone (router_mandatory).
-    if (e.num() != EHOSTUNREACH) LOG_WARN("cannot send to an agent: %s", e.what());
-  }
-  schedule_drain();
-  return sent;
+  auto it = connections_.find(routing_id);
+  if (stopped_ || it == connections_.end()) return false;
+  ConnectionPtr c = it->second;
+  if (!c->session.ready() || c->session.outbound().size() > kMaxQueued) return false;
+  c->session.send(proto::encode(message));
+  flush(c);
+  return true;
 }
 
 }  // namespace slipway::controller

@@ -1,29 +1,33 @@
-// The agent endpoint: a ZeroMQ ROUTER socket, CURVE server, driven by the
-// controller's Asio event loop through the socket's ZMQ_FD.
+// The agent endpoint: a TCP listener on the controller's Asio event loop
+// whose connections speak CurveZMQ as a ROUTER (common/curve_server.h). Each
+// connection is read, handshaken, decrypted and answered on the event loop's
+// thread, with no I/O thread in between.
 //
-// Every message handed to the handler carries the public key that ZAP
-// authenticated for its connection ("User-Id"), never a claim from the
-// message itself. Malformed frames are counted, logged and dropped.
+// Every message handed to the handler carries the public key its
+// connection's handshake proved and `authorize` admitted, never a claim
+// from the message itself. Malformed messages are counted, logged and
+// dropped; a connection that breaks the protocol is closed.
 //
 // Not thread-safe: use from the event loop thread only.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <functional>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
-#include <zmq.hpp>
+#include <unordered_map>
 
 #include "common/crypto.h"
+#include "common/curve_server.h"
 #include "common/protocol.h"
 #include "common/status.h"
 
 namespace slipway::controller {
 
 struct AgentFrame {
-  std::string public_key;    // authenticated by ZAP
-  std::string routing_id;    // this connection's ROUTER identity
+  std::string public_key;    // proved by the CURVE handshake, admitted by `authorize`
+  std::string routing_id;    // this connection's identity, for send()
   std::string peer_address;  // the connection's IP address
   proto::AgentMessage message;
 };
@@ -32,40 +36,58 @@ class AgentEndpoint {
  public:
   using Handler = std::function<void(AgentFrame&&)>;
 
-  AgentEndpoint(boost::asio::io_context& io, zmq::context_t& context);
+  // `authorize` decides, for each handshake, whether a client key (Z85) may connect.
+  AgentEndpoint(boost::asio::io_context& io, CurveServer::Authorize authorize);
   ~AgentEndpoint();
   AgentEndpoint(const AgentEndpoint&) = delete;
   AgentEndpoint& operator=(const AgentEndpoint&) = delete;
 
-  // Binds `endpoint` ("tcp://*:7740", "tcp://127.0.0.1:*") as a CURVE server
-  // with `keys`, and starts delivering messages to `handler`.
+  // Listens on `endpoint` ("tcp://*:7740", "tcp://127.0.0.1:*",
+  // "tcp://[::1]:7740") as a CURVE server with `keys`, and starts delivering
+  // messages to `handler`.
   Status start(const std::string& endpoint, const crypto::KeyPair& keys, Handler handler);
   // The endpoint actually bound, with the port chosen ("tcp://0.0.0.0:41234").
   const std::string& bound_endpoint() const { return bound_; }
-  int port() const;
+  int port() const { return port_; }
 
-  // Queues a message for one connection. False when that connection is gone
-  // or its queue is full; the message is then dropped.
+  // Queues a message for one connection and writes what the socket takes at
+  // once. False when that connection is gone or its queue is full; the
+  // message is then dropped.
   bool send(const std::string& routing_id, const proto::ControllerMessage& message);
 
   void stop();
 
+  // A connection that has not finished its handshake this long after it
+  // was accepted is closed (libzmq's ZMQ_HANDSHAKE_IVL, 30 s by default).
+  void set_handshake_time(std::chrono::milliseconds time) { handshake_time_ = time; }
+
   uint64_t malformed() const { return malformed_; }
+  // Connections open now, handshaken or not.
+  size_t connections() const { return connections_.size(); }
 
  private:
-  void arm();
-  void drain();
-  void schedule_drain();
+  struct Connection;
+  using ConnectionPtr = std::shared_ptr<Connection>;
+
+  void accept();
+  void open(boost::asio::ip::tcp::socket socket);
+  void read(const ConnectionPtr& c);
+  void received(const ConnectionPtr& c, size_t n);
+  void flush(const ConnectionPtr& c);
+  void close(const ConnectionPtr& c);
 
   boost::asio::io_context& io_;
-  zmq::context_t& context_;
-  std::unique_ptr<zmq::socket_t> socket_;
-  std::unique_ptr<boost::asio::posix::stream_descriptor> fd_;
+  CurveServer::Authorize authorize_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  zmtp::Key public_key_{};
+  zmtp::Key secret_key_{};
   Handler handler_;
   std::string bound_;
-  bool drain_scheduled_ = false;
-  bool waiting_ = false;  // a wait on the ZMQ_FD is pending
-  bool stopped_ = false;
+  int port_ = 0;
+  std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
+  uint64_t next_id_ = 1;
+  std::unordered_map<std::string, ConnectionPtr> connections_;
+  bool stopped_ = true;
   uint64_t malformed_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -68,10 +68,9 @@ Status Controller::start() {
   SLIPWAY_ASSIGN_OR_RETURN(auto live, key_store_->live_keys());
   for (const auto& key : live) key_registry_.admit(key.public_key, key.identity);
 
-  // ZAP before the endpoint binds: without a handler libzmq admits anyone.
-  zap_ = std::make_unique<ZapHandler>(zmq_, key_registry_);
-  SLIPWAY_RETURN_IF_ERROR(zap_->start());
-  endpoint_ = std::make_unique<AgentEndpoint>(io_, zmq_);
+  // Only registered keys that were not revoked complete a handshake.
+  endpoint_ = std::make_unique<AgentEndpoint>(
+      io_, [this](const std::string& key) { return key_registry_.find(key).has_value(); });
   SLIPWAY_RETURN_IF_ERROR(endpoint_->start(
       config_.agent_endpoint, keys_, [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
 
@@ -114,7 +113,6 @@ void Controller::shut_down() {
   if (control_) control_->stop();
   if (provisioner_) provisioner_->stop();
   if (endpoint_) endpoint_->stop();
-  if (zap_) zap_->stop();
   tick_timer_.cancel();
   boost::system::error_code ignored;
   signals_.cancel(ignored);

@@ -11,7 +11,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <zmq.hpp>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -25,7 +24,6 @@
 #include "controller/event_log.h"
 #include "controller/key_registry.h"
 #include "controller/store.h"
-#include "controller/zap_handler.h"
 
 namespace slipway::controller {
 
@@ -98,13 +96,11 @@ class Controller final : private AgentLink, private KeyKeeper {
   crypto::KeyPair keys_;
 
   boost::asio::io_context io_;
-  zmq::context_t zmq_{1};
   std::unique_ptr<Store> store_;
   std::unique_ptr<EventLog> events_;
   KeyRegistry key_registry_;
   std::unique_ptr<AgentKeyStore> key_store_;
   AgentDirectory agents_;
-  std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<AgentEndpoint> endpoint_;
   std::unique_ptr<ControlServer> control_;
   connectors::ConnectorRegistry connector_types_;

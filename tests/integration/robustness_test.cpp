@@ -10,7 +10,7 @@
 
 #include "common/context.h"
 #include "common/crypto.h"
-#include "common/curve_socket.h"
+#include "support/curve_socket.h"
 #include "common/frame.h"
 #include "common/protocol.h"
 #include "support/harness.h"

@@ -16,9 +16,9 @@
 #include <zmq.hpp>
 
 #include "common/crypto.h"
-#include "common/curve_socket.h"
+#include "support/curve_socket.h"
 #include "controller/key_registry.h"
-#include "controller/zap_handler.h"
+#include "support/zap_handler.h"
 
 using namespace slipway;
 using slipway::agent::CurveClient;

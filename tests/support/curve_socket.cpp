@@ -1,4 +1,4 @@
-#include "common/curve_socket.h"
+#include "support/curve_socket.h"
 
 #include <zmq.h>
 

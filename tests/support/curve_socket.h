@@ -1,6 +1,7 @@
-// The CURVE options of libzmq sockets: the controller's agent endpoint is a
-// CURVE server; tests play agents with CURVE clients. The agent itself talks
-// CurveZMQ without libzmq (agent/curve_client.h).
+// The CURVE options of libzmq sockets, for tests: libzmq is the reference
+// CurveZMQ peer that the agent's client (agent/curve_client.h) and the
+// controller's server (common/curve_server.h) are held to, and tests play
+// agents with libzmq CURVE clients.
 //
 // Thread-safe as far as the socket is: call from the socket's thread.
 #pragma once

@@ -1,4 +1,4 @@
-#include "controller/zap_handler.h"
+#include "support/zap_handler.h"
 
 #include <vector>
 

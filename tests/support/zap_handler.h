@@ -1,6 +1,7 @@
-// The ZAP handler (ZeroMQ RFC 27): answers every CURVE handshake on the agent
-// endpoint, admitting only public keys in the KeyRegistry. It runs on its own
-// thread so handshakes never wait for the event loop.
+// A ZAP handler (ZeroMQ RFC 27) for tests: it makes a libzmq CURVE ROUTER
+// admit only the public keys in a KeyRegistry, as the controller's own
+// server does, so that the agent's client can be held to libzmq. It runs on
+// its own thread.
 //
 // It must be started before the agent endpoint binds: libzmq admits every
 // client when no ZAP handler is listening.
