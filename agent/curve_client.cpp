@@ -38,8 +38,6 @@ CurveClient::CurveClient(const CurveKey& public_key, const CurveKey& secret_key,
 }
 
 Status CurveClient::say_hello() {
-  out_ = greeting(false);
-
   // HELLO: our transient key and a box of 64 zero bytes that only the
   // holder of the server's secret key can open.
   uint64_t short_nonce = next_nonce();
@@ -55,7 +53,7 @@ Status CurveClient::say_hello() {
   hello.append(reinterpret_cast<const char*>(transient_public_.data()), 32);
   hello.append(reinterpret_cast<const char*>(n.data() + 16), 8);
   hello.append(reinterpret_cast<const char*>(box), sizeof box);
-  append_frame(out_, kCommand, hello);
+  append_frame(wire_.out(), kCommand, hello);
   return ok_status();
 }
 
@@ -70,42 +68,16 @@ Status CurveClient::fail(Code code, std::string message) {
   return Error(code, std::move(message));
 }
 
-void CurveClient::written(size_t n) {
-  out_sent_ += n;
-  drop_front(out_, out_sent_);
-}
-
 Status CurveClient::feed(std::string_view data, std::vector<std::string>* messages) {
   if (state_ == State::kFailed) return Error(Code::kProtocol, "the connection has failed");
-  in_.append(data);
-  Status status = consume(messages);
+  Status status = wire_.read(
+      data, [this] { return max_message_ + kMessageOverhead; },
+      [&](const Frame& frame) {
+        // After the handshake every frame is a MESSAGE box.
+        return state_ == State::kReady ? on_message(frame.body, messages) : on_command(frame.body);
+      });
   if (!status.ok()) state_ = State::kFailed;
-  drop_front(in_, in_used_);
   return status;
-}
-
-Status CurveClient::consume(std::vector<std::string>* messages) {
-  while (true) {
-    std::string_view pending = std::string_view(in_).substr(in_used_);
-    if (state_ == State::kExpectGreeting) {
-      if (pending.size() < kGreetingSize) return ok_status();
-      SLIPWAY_RETURN_IF_ERROR(check_greeting(pending.substr(0, kGreetingSize), true));
-      in_used_ += kGreetingSize;
-      state_ = State::kExpectWelcome;
-      continue;
-    }
-    Frame frame;
-    SLIPWAY_ASSIGN_OR_RETURN(bool complete,
-                             next_frame(pending, max_message_ + kMessageOverhead, &frame));
-    if (!complete) {
-      in_.reserve(in_used_ + pending.size() + 65536);
-      return ok_status();
-    }
-    in_used_ += frame.size;
-    // After the handshake every frame is a MESSAGE box.
-    SLIPWAY_RETURN_IF_ERROR(state_ == State::kReady ? on_message(frame.body, messages)
-                                                    : on_command(frame.body));
-  }
 }
 
 Status CurveClient::on_command(std::string_view body) {
@@ -146,9 +118,7 @@ Status CurveClient::on_welcome(std::string_view body) {
 Status CurveClient::send_initiate() {
   // Vouch: our transient key and the server's key, boxed with our long-term
   // key, which proves that the holder of C opened this connection.
-  std::array<uint8_t, kNonce> vouch_nonce{};
-  std::memcpy(vouch_nonce.data(), "VOUCH---", 8);
-  randombytes_buf(vouch_nonce.data() + 8, 16);
+  auto vouch_nonce = random_nonce("VOUCH---");
   uint8_t vouch_plain[64];
   std::memcpy(vouch_plain, transient_public_.data(), 32);
   std::memcpy(vouch_plain + 32, server_key_.data(), 32);
@@ -173,7 +143,7 @@ Status CurveClient::send_initiate() {
   initiate.resize(at + kMac + plain.size());
   crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(initiate.data() + at), bytes(plain),
                           plain.size(), n.data(), shared_.data());
-  append_frame(out_, kCommand, initiate);
+  append_frame(wire_.out(), kCommand, initiate);
   return ok_status();
 }
 
@@ -196,7 +166,7 @@ Status CurveClient::on_ready(std::string_view body) {
 
 void CurveClient::send(std::string_view message) {
   if (state_ == State::kReady)
-    append_message(out_, kFromClient, next_nonce(), 0, message, shared_.data());
+    append_message(wire_.out(), kFromClient, next_nonce(), 0, message, shared_.data());
 }
 
 Status CurveClient::on_message(std::string_view body, std::vector<std::string>* messages) {
@@ -207,7 +177,7 @@ Status CurveClient::on_message(std::string_view body, std::vector<std::string>* 
     // ZMTP 3.1 heartbeat: a PING is answered with a PONG; other commands are ignored.
     std::string pong = pong_for(std::string_view(plain).substr(1));
     if (!pong.empty())
-      append_message(out_, kFromClient, next_nonce(), kBoxCommand, pong, shared_.data());
+      append_message(wire_.out(), kFromClient, next_nonce(), kBoxCommand, pong, shared_.data());
     return ok_status();
   }
   // The controller sends one frame per message; the frames after the first

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/zmtp.h"
 
 namespace slipway::agent {
 
@@ -58,17 +59,16 @@ class CurveClient {
   void send(std::string_view message);
 
   // Bytes waiting to be written, starting with the greeting and HELLO.
-  std::string_view outbound() const { return std::string_view(out_).substr(out_sent_); }
+  std::string_view outbound() const { return wire_.outbound(); }
   // Marks the first `n` bytes of outbound() as written.
-  void written(size_t n);
+  void written(size_t n) { wire_.written(n); }
 
  private:
   CurveClient(const CurveKey& public_key, const CurveKey& secret_key, const CurveKey& server_key,
               size_t max_message);
 
-  enum class State { kExpectGreeting, kExpectWelcome, kExpectReady, kReady, kFailed };
+  enum class State { kExpectWelcome, kExpectReady, kReady, kFailed };
 
-  Status consume(std::vector<std::string>* messages);
   Status on_command(std::string_view body);
   Status on_welcome(std::string_view body);
   Status on_ready(std::string_view body);
@@ -87,14 +87,11 @@ class CurveClient {
   std::array<uint8_t, 96> cookie_{};
   std::array<uint8_t, 32> shared_{};  // crypto_box_beforenm(S', c')
   size_t max_message_;
-  State state_ = State::kExpectGreeting;
+  State state_ = State::kExpectWelcome;
   uint64_t nonce_ = 1;          // our short nonce: HELLO is 1, INITIATE 2, messages after
   uint64_t peer_nonce_ = 0;     // the server's last short nonce; each must be larger
   bool dropping_more_ = false;  // inside a multi-frame message, after its first frame
-  std::string in_;
-  size_t in_used_ = 0;
-  std::string out_;
-  size_t out_sent_ = 0;
+  zmtp::Wire wire_{false};
 };
 
 }  // namespace slipway::agent

@@ -22,8 +22,7 @@ CurveServer::CurveServer(const Key& public_key, const Key& secret_key, size_t ma
     : public_key_(public_key),
       secret_key_(secret_key),
       max_message_(max_message),
-      authorize_(std::move(authorize)),
-      out_(greeting(true)) {
+      authorize_(std::move(authorize)) {
   crypto::init();
 }
 
@@ -33,58 +32,30 @@ CurveServer::~CurveServer() {
   sodium_memzero(shared_.data(), shared_.size());
 }
 
-void CurveServer::written(size_t n) {
-  out_sent_ += n;
-  drop_front(out_, out_sent_);
-}
-
 Status CurveServer::feed(std::string_view data, std::vector<std::string>* messages,
                          size_t* dropped) {
   if (state_ == State::kFailed) return Error(Code::kProtocol, "the connection has failed");
-  in_.append(data);
-  Status status = consume(messages, dropped);
+  Status status = wire_.read(
+      data,
+      [this] { return state_ == State::kReady ? max_message_ + kMessageOverhead : kMaxCommand; },
+      [&](const Frame& frame) { return on_frame(frame, messages, dropped); });
   if (!status.ok()) state_ = State::kFailed;
-  drop_front(in_, in_used_);
   return status;
 }
 
-Status CurveServer::consume(std::vector<std::string>* messages, size_t* dropped) {
-  while (true) {
-    std::string_view pending = std::string_view(in_).substr(in_used_);
-    if (state_ == State::kExpectGreeting) {
-      if (pending.size() < kGreetingSize) return ok_status();
-      SLIPWAY_RETURN_IF_ERROR(check_greeting(pending.substr(0, kGreetingSize), false));
-      in_used_ += kGreetingSize;
-      state_ = State::kExpectHello;
-      continue;
-    }
-    size_t limit = state_ == State::kReady ? max_message_ + kMessageOverhead : kMaxCommand;
-    Frame frame;
-    SLIPWAY_ASSIGN_OR_RETURN(bool complete, next_frame(pending, limit, &frame));
-    if (!complete) {
-      in_.reserve(in_used_ + pending.size() + 65536);
-      return ok_status();
-    }
-    in_used_ += frame.size;
-    if (state_ == State::kReady) {
-      // After the handshake every frame is a MESSAGE box.
-      SLIPWAY_RETURN_IF_ERROR(on_message(frame.body, messages, dropped));
-      continue;
-    }
-    std::string_view body = frame.body;
-    if ((frame.flags & ~kLong) != kCommand || body.empty() ||
-        static_cast<uint8_t>(body[0]) + 1u > body.size()) {
-      return Error(Code::kProtocol, "a malformed handshake command");
-    }
-    std::string_view name = body.substr(1, static_cast<uint8_t>(body[0]));
-    if (name == "HELLO" && state_ == State::kExpectHello) {
-      SLIPWAY_RETURN_IF_ERROR(on_hello(body));
-    } else if (name == "INITIATE" && state_ == State::kExpectInitiate) {
-      SLIPWAY_RETURN_IF_ERROR(on_initiate(body));
-    } else {
-      return Error(Code::kProtocol, "an unexpected " + std::string(name) + " command");
-    }
+Status CurveServer::on_frame(const Frame& frame, std::vector<std::string>* messages,
+                             size_t* dropped) {
+  // After the handshake every frame is a MESSAGE box.
+  if (state_ == State::kReady) return on_message(frame.body, messages, dropped);
+  std::string_view body = frame.body;
+  if ((frame.flags & ~kLong) != kCommand || body.empty() ||
+      static_cast<uint8_t>(body[0]) + 1u > body.size()) {
+    return Error(Code::kProtocol, "a malformed handshake command");
   }
+  std::string_view name = body.substr(1, static_cast<uint8_t>(body[0]));
+  if (name == "HELLO" && state_ == State::kExpectHello) return on_hello(body);
+  if (name == "INITIATE" && state_ == State::kExpectInitiate) return on_initiate(body);
+  return Error(Code::kProtocol, "an unexpected " + std::string(name) + " command");
 }
 
 Status CurveServer::on_hello(std::string_view body) {
@@ -107,9 +78,7 @@ Status CurveServer::on_hello(std::string_view body) {
   crypto_box_keypair(transient_public_.data(), transient_secret_.data());
   uint8_t cookie_key[crypto_secretbox_KEYBYTES];
   randombytes_buf(cookie_key, sizeof cookie_key);
-  std::array<uint8_t, kNonce> cookie_nonce{};
-  std::memcpy(cookie_nonce.data(), "COOKIE--", 8);
-  randombytes_buf(cookie_nonce.data() + 8, 16);
+  auto cookie_nonce = random_nonce("COOKIE--");
   uint8_t cookie_plain[64];
   std::memcpy(cookie_plain, client_transient_.data(), 32);
   std::memcpy(cookie_plain + 32, transient_secret_.data(), 32);
@@ -119,9 +88,7 @@ Status CurveServer::on_hello(std::string_view body) {
   sodium_memzero(cookie_plain, sizeof cookie_plain);
   sodium_memzero(cookie_key, sizeof cookie_key);
 
-  std::array<uint8_t, kNonce> welcome_nonce{};
-  std::memcpy(welcome_nonce.data(), "WELCOME-", 8);
-  randombytes_buf(welcome_nonce.data() + 8, 16);
+  auto welcome_nonce = random_nonce("WELCOME-");
   uint8_t plain[128];
   std::memcpy(plain, transient_public_.data(), 32);
   std::memcpy(plain + 32, cookie_.data(), 96);
@@ -134,7 +101,7 @@ Status CurveServer::on_hello(std::string_view body) {
           0) {
     return Error(Code::kProtocol, "HELLO carries an unusable key");
   }
-  append_frame(out_, kCommand, welcome);
+  append_frame(wire_.out(), kCommand, welcome);
   state_ = State::kExpectInitiate;
   return ok_status();
 }
@@ -178,7 +145,7 @@ Status CurveServer::on_initiate(std::string_view body) {
   client_key_text_ = std::move(key_text);
   if (!authorize_(client_key_text_)) {
     // As libzmq does with ZAP's status: the reason is the code, 400.
-    append_frame(out_, kCommand,
+    append_frame(wire_.out(), kCommand,
                  std::string_view("\x05"
                                   "ERROR\x03"
                                   "400",
@@ -196,14 +163,14 @@ Status CurveServer::on_initiate(std::string_view body) {
   ready.resize(at + kMac + ready_metadata.size());
   crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(ready.data() + at), bytes(ready_metadata),
                           ready_metadata.size(), rn.data(), shared_.data());
-  append_frame(out_, kCommand, ready);
+  append_frame(wire_.out(), kCommand, ready);
   state_ = State::kReady;
   return ok_status();
 }
 
 void CurveServer::send(std::string_view message) {
   if (state_ == State::kReady)
-    append_message(out_, kFromServer, nonce_++, 0, message, shared_.data());
+    append_message(wire_.out(), kFromServer, nonce_++, 0, message, shared_.data());
 }
 
 Status CurveServer::on_message(std::string_view body, std::vector<std::string>* messages,
@@ -215,7 +182,7 @@ Status CurveServer::on_message(std::string_view body, std::vector<std::string>* 
     // ZMTP 3.1 heartbeat: a PING is answered with a PONG; other commands are ignored.
     std::string pong = pong_for(std::string_view(plain).substr(1));
     if (!pong.empty())
-      append_message(out_, kFromServer, nonce_++, kBoxCommand, pong, shared_.data());
+      append_message(wire_.out(), kFromServer, nonce_++, kBoxCommand, pong, shared_.data());
     return ok_status();
   }
   // An agent sends one frame per message: a multi-frame message is dropped whole.

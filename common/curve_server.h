@@ -60,14 +60,14 @@ class CurveServer {
   void send(std::string_view message);
 
   // Bytes waiting to be written, starting with the greeting.
-  std::string_view outbound() const { return std::string_view(out_).substr(out_sent_); }
+  std::string_view outbound() const { return wire_.outbound(); }
   // Marks the first `n` bytes of outbound() as written.
-  void written(size_t n);
+  void written(size_t n) { wire_.written(n); }
 
  private:
-  enum class State { kExpectGreeting, kExpectHello, kExpectInitiate, kReady, kFailed };
+  enum class State { kExpectHello, kExpectInitiate, kReady, kFailed };
 
-  Status consume(std::vector<std::string>* messages, size_t* dropped);
+  Status on_frame(const zmtp::Frame& frame, std::vector<std::string>* messages, size_t* dropped);
   Status on_hello(std::string_view body);
   Status on_initiate(std::string_view body);
   Status on_message(std::string_view body, std::vector<std::string>* messages, size_t* dropped);
@@ -82,14 +82,11 @@ class CurveServer {
   std::array<uint8_t, 96> cookie_{};
   std::array<uint8_t, 32> shared_{};  // crypto_box_beforenm(C', s')
   std::string client_key_text_;
-  State state_ = State::kExpectGreeting;
+  State state_ = State::kExpectHello;
   uint64_t nonce_ = 1;         // our short nonce: READY is 1, messages after
   uint64_t peer_nonce_ = 0;    // the client's last short nonce; each must be larger
   bool in_multipart_ = false;  // inside a multi-frame message being dropped
-  std::string in_;
-  size_t in_used_ = 0;
-  std::string out_;
-  size_t out_sent_ = 0;
+  zmtp::Wire wire_{true};
 };
 
 }  // namespace slipway

@@ -155,6 +155,16 @@ std::string pong_for(std::string_view command) {
   return pong;
 }
 
+std::array<uint8_t, kNonce> random_nonce(std::string_view prefix) {
+  std::array<uint8_t, kNonce> n{};
+  std::memcpy(n.data(), prefix.data(), 8);
+  randombytes_buf(n.data() + 8, 16);
+  return n;
+}
+
+namespace {
+// Drops the first `used` bytes of `buffer` once they are all of it or more
+// than 64 KiB, so that bytes are not moved on every call.
 void drop_front(std::string& buffer, size_t& used) {
   if (used == buffer.size()) {
     buffer.clear();
@@ -163,6 +173,41 @@ void drop_front(std::string& buffer, size_t& used) {
     buffer.erase(0, used);
     used = 0;
   }
+}
+}  // namespace
+
+void Wire::written(size_t n) {
+  out_sent_ += n;
+  drop_front(out_, out_sent_);
+}
+
+Status Wire::read(std::string_view data, const std::function<size_t()>& max_body,
+                  const std::function<Status(const Frame&)>& on_frame) {
+  in_.append(data);
+  Status status = ok_status();
+  while (status.ok()) {
+    std::string_view pending = std::string_view(in_).substr(in_used_);
+    if (!greeted_) {
+      if (pending.size() < kGreetingSize) break;
+      status = check_greeting(pending.substr(0, kGreetingSize), !as_server_);
+      in_used_ += kGreetingSize;
+      greeted_ = true;
+      continue;
+    }
+    Frame frame;
+    auto complete = next_frame(pending, max_body(), &frame);
+    if (!complete.ok()) {
+      status = complete.error();
+    } else if (!*complete) {
+      in_.reserve(in_used_ + pending.size() + 65536);
+      break;
+    } else {
+      in_used_ += frame.size;
+      status = on_frame(frame);
+    }
+  }
+  drop_front(in_, in_used_);
+  return status;
 }
 
 }  // namespace slipway::zmtp

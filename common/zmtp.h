@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -86,8 +87,38 @@ Status open_message(std::string_view body, std::string_view prefix, uint64_t* la
 // when `command` is not a PING.
 std::string pong_for(std::string_view command);
 
-// Drops the first `used` bytes of `buffer` once they are all of it or more
-// than 64 KiB, so that bytes are not moved on every call.
-void drop_front(std::string& buffer, size_t& used);
+// A 24-byte nonce: the 8-byte `prefix` and 16 random bytes (WELCOME,
+// COOKIE, VOUCH).
+std::array<uint8_t, kNonce> random_nonce(std::string_view prefix);
+
+// The bytes of one connection, for a session that does no I/O: what was
+// read and not yet framed, and what waits to be written, starting with our
+// greeting.
+class Wire {
+ public:
+  explicit Wire(bool as_server) : out_(greeting(as_server)), as_server_(as_server) {}
+
+  // Takes in bytes read: checks the peer's greeting once it is whole, then
+  // hands each complete frame to `on_frame`, refusing one whose body is over
+  // `max_body()` (asked before each frame, as the limit depends on the
+  // session's state). Stops at the first error.
+  Status read(std::string_view data, const std::function<size_t()>& max_body,
+              const std::function<Status(const Frame&)>& on_frame);
+
+  // Where frames to send are appended.
+  std::string& out() { return out_; }
+  // Bytes waiting to be written.
+  std::string_view outbound() const { return std::string_view(out_).substr(out_sent_); }
+  // Marks the first `n` bytes of outbound() as written.
+  void written(size_t n);
+
+ private:
+  std::string in_;
+  size_t in_used_ = 0;
+  std::string out_;
+  size_t out_sent_ = 0;
+  bool as_server_;
+  bool greeted_ = false;
+};
 
 }  // namespace slipway::zmtp
