@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 
@@ -57,7 +56,6 @@ struct AgentEndpoint::Connection {
   CurveServer session;
   std::string id;
   std::string peer;
-  std::array<char, 65536> buffer;
   bool write_waiting = false;  // a wait for the socket to take more is pending
   bool closed = false;
 };
@@ -149,26 +147,37 @@ void AgentEndpoint::open(tcp::socket socket) {
   read(c);
 }
 
+// Waits until the socket has bytes, then reads them into the endpoint's one
+// buffer: a connection holds no read buffer of its own while it waits.
 void AgentEndpoint::read(const ConnectionPtr& c) {
   if (c->closed) return;
-  c->socket.async_read_some(
-      asio::buffer(c->buffer), [this, c](const boost::system::error_code& ec, size_t n) {
-        if (c->closed) return;
-        if (ec) {
-          if (ec != asio::error::eof && ec != asio::error::connection_reset)
-            LOG_DEBUG("agent connection from %s: %s", c->peer.c_str(), ec.message().c_str());
-          close(c);
-          return;
-        }
-        received(c, n);
-        read(c);
-      });
+  c->socket.async_wait(tcp::socket::wait_read, [this, c](const boost::system::error_code& ec) {
+    if (c->closed) return;
+    if (ec) {
+      close(c);
+      return;
+    }
+    // A few reads per turn, then the other connections get theirs.
+    for (int reads = 0; reads < 4 && !c->closed; ++reads) {
+      boost::system::error_code error;
+      size_t n = c->socket.read_some(asio::buffer(buffer_), error);
+      if (error == asio::error::would_block || error == asio::error::try_again) break;
+      if (error) {
+        if (error != asio::error::eof && error != asio::error::connection_reset)
+          LOG_DEBUG("agent connection from %s: %s", c->peer.c_str(), error.message().c_str());
+        close(c);
+        return;
+      }
+      received(c, std::string_view(buffer_.data(), n));
+    }
+    read(c);
+  });
 }
 
-void AgentEndpoint::received(const ConnectionPtr& c, size_t n) {
+void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
   std::vector<std::string> messages;
   size_t dropped = 0;
-  Status fed = c->session.feed(std::string_view(c->buffer.data(), n), &messages, &dropped);
+  Status fed = c->session.feed(bytes, &messages, &dropped);
   if (!fed.ok()) {
     if (fed.error().code() == Code::kPermissionDenied) {
       LOG_WARN("refused an agent from %s: its key %.8s... is not registered or was revoked",
@@ -182,9 +191,9 @@ void AgentEndpoint::received(const ConnectionPtr& c, size_t n) {
     LOG_WARN("dropped %zu multi-frame messages from agent key %.8s...", dropped,
              c->session.client_key().c_str());
   }
-  for (auto& bytes : messages) {
+  for (auto& message : messages) {
     if (c->closed) break;
-    auto decoded = proto::decode_agent_message(bytes);
+    auto decoded = proto::decode_agent_message(message);
     if (!decoded.ok()) {
       ++malformed_;
       LOG_WARN("dropped a message from agent key %.8s...: %s", c->session.client_key().c_str(),

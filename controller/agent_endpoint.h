@@ -11,6 +11,7 @@
 // Not thread-safe: use from the event loop thread only.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -72,7 +73,7 @@ class AgentEndpoint {
   void accept();
   void open(boost::asio::ip::tcp::socket socket);
   void read(const ConnectionPtr& c);
-  void received(const ConnectionPtr& c, size_t n);
+  void received(const ConnectionPtr& c, std::string_view bytes);
   void flush(const ConnectionPtr& c);
   void close(const ConnectionPtr& c);
 
@@ -87,6 +88,7 @@ class AgentEndpoint {
   std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
   uint64_t next_id_ = 1;
   std::unordered_map<std::string, ConnectionPtr> connections_;
+  std::array<char, 65536> buffer_;  // what one read takes in
   bool stopped_ = true;
   uint64_t malformed_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
