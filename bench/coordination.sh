@@ -7,10 +7,15 @@
 #   - a named barrier of 100 instances releases all <= 20 ms after the last arrives
 #   - a hello-like deployment of 20 machines on local, deploy to Ready: <= 5 s
 #
-#   bench/coordination.sh [BUILD_DIR] [CLOUD]     CLOUD: local (default, root) or process
+#   bench/coordination.sh [BUILD_DIR] [CLOUD] [PARTS]
+#     CLOUD: local (default, root) or process
+#     PARTS: any of get, wake, barrier, hello (default: all four), e.g. "wake"
+#            to run the woken get alone, which varies most from run to run
 set -eu
 build=$(realpath "${1:-build}")
 cloud=${2:-local}
+parts=${3:-get wake barrier hello}
+want() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 source=$(cd "$(dirname "$0")/.." && pwd)
 client=$build/bench/coordination_client
 work=$(mktemp -d /tmp/slipway-bench-XXXXXX)
@@ -73,7 +78,11 @@ parent: base/host
 scripts:
   deployment: $client barrier 3
 YAML
-slipway module push "$work/modules" "$source/examples/hello" >/dev/null
+if want hello; then
+  slipway module push "$work/modules" "$source/examples/hello" >/dev/null
+else
+  slipway module push "$work/modules" >/dev/null
+fi
 
 run() {  # deploy MODULE [ARGS...]: prints the id once Ready
   id=$(slipway deploy "$@" --cloud "$cloud" --keep-running always --wait 2>"$work/deploy.err") || {
@@ -83,42 +92,48 @@ run() {  # deploy MODULE [ARGS...]: prints the id once Ready
 finish() { slipway terminate "$1" && slipway wait "$1" --state Done --timeout 300 >/dev/null 2>&1 || true; }
 
 echo "cloud: $cloud"
-id=$(run bench/get)
-set -- $(slipway get "$id" get.1:get_us)
-echo "ss-get of a set value, round trip in the machine: p50 $1 us, p99 $2 us, max $3 us ($4 gets)  [target p50 <= 200 us]"
-finish "$id"
-
-id=$(run bench/wake)
-set -- $(slipway get "$id" consumer.1:wake_us)
-echo "blocked get woken by a set on another machine: p50 $1 us, p99 $2 us, max $3 us ($4 wakes)  [target p99 <= 2000 us]"
-finish "$id"
-
-id=$(run bench/barrier --multiplicity barrier=100)
-for round in 1 2 3; do
-  slipway params "$id" "barrier.*:arrive_b$round" | awk 'NR > 1 {print "a", $2}' >"$work/times"
-  slipway params "$id" "barrier.*:release_b$round" | awk 'NR > 1 {print "r", $2}' >>"$work/times"
-  awk -v round="$round" '
-    $1 == "a" && $2 > last { last = $2 }
-    $1 == "r" { r[n++] = $2 }
-    END {
-      worst = 0; first = 1e30
-      for (i = 0; i < n; i++) { d = r[i] - last; if (d > worst) worst = d; if (d < first) first = d }
-      printf "barrier of %d instances, round %d: all released %.1f to %.1f ms after the last arrived  [target <= 20 ms]\n", n, round, first / 1e6, worst / 1e6
-    }' "$work/times"
-done
-if grep -q "barrier b1 released" "$work/slipwayd.log"; then
-  # The controller's own part, from its debug log: last arrival received to
-  # every answer sent (SLIPWAY_BENCH_LOG_LEVEL=debug).
-  for round in 1 2 3; do
-    grep -E "barrier b$round (reached|released)" "$work/slipwayd.log" | awk -v round="$round" '
-      { split($1, t, "T"); split(t[2], hms, ":"); s = hms[1] * 3600 + hms[2] * 60 + hms[3] }
-      /reached/ { last = s } /released/ { done = s }
-      END { printf "  controller: barrier round %d answered all %.1f ms after receiving the last arrival\n", round, (done - last) * 1000 }'
-  done
+if want get; then
+  id=$(run bench/get)
+  set -- $(slipway get "$id" get.1:get_us)
+  echo "ss-get of a set value, round trip in the machine: p50 $1 us, p99 $2 us, max $3 us ($4 gets)  [target p50 <= 200 us]"
+  finish "$id"
 fi
-finish "$id"
 
-if [ "$cloud" = local ]; then
+if want wake; then
+  id=$(run bench/wake)
+  set -- $(slipway get "$id" consumer.1:wake_us)
+  echo "blocked get woken by a set on another machine: p50 $1 us, p99 $2 us, max $3 us ($4 wakes)  [target p99 <= 2000 us]"
+  finish "$id"
+fi
+
+if want barrier; then
+  id=$(run bench/barrier --multiplicity barrier=100)
+  for round in 1 2 3; do
+    slipway params "$id" "barrier.*:arrive_b$round" | awk 'NR > 1 {print "a", $2}' >"$work/times"
+    slipway params "$id" "barrier.*:release_b$round" | awk 'NR > 1 {print "r", $2}' >>"$work/times"
+    awk -v round="$round" '
+      $1 == "a" && $2 > last { last = $2 }
+      $1 == "r" { r[n++] = $2 }
+      END {
+        worst = 0; first = 1e30
+        for (i = 0; i < n; i++) { d = r[i] - last; if (d > worst) worst = d; if (d < first) first = d }
+        printf "barrier of %d instances, round %d: all released %.1f to %.1f ms after the last arrived  [target <= 20 ms]\n", n, round, first / 1e6, worst / 1e6
+      }' "$work/times"
+  done
+  if grep -q "barrier b1 released" "$work/slipwayd.log"; then
+    # The controller's own part, from its debug log: last arrival received to
+    # every answer sent (SLIPWAY_BENCH_LOG_LEVEL=debug).
+    for round in 1 2 3; do
+      grep -E "barrier b$round (reached|released)" "$work/slipwayd.log" | awk -v round="$round" '
+        { split($1, t, "T"); split(t[2], hms, ":"); s = hms[1] * 3600 + hms[2] * 60 + hms[3] }
+        /reached/ { last = s } /released/ { done = s }
+        END { printf "  controller: barrier round %d answered all %.1f ms after receiving the last arrival\n", round, (done - last) * 1000 }'
+    done
+  fi
+  finish "$id"
+fi
+
+if want hello && [ "$cloud" = local ]; then
   for attempt in 1 2 3; do
     start=$(date +%s%N)
     id=$(slipway deploy examples/hello --multiplicity client=19 --cloud local --wait 2>"$work/deploy.err") || {

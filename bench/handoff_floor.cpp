@@ -1,11 +1,12 @@
 // The machine's floor for a woken get: the same number of thread hand-offs
 // as the real chain, with no work at all in between.
 //
-//   handoff_floor [HOPS [GAP_US [ROUNDS]]]     defaults: 8 hops, 3000 us, 2000
+//   handoff_floor [HOPS [GAP_US [ROUNDS]]]     defaults: 4 hops, 3000 us, 2000
 //
-// A woken get crosses eight hand-offs (client, agent, the agent's ZeroMQ I/O
-// thread, the controller's I/O thread, the controller, and back down the
-// other machine's side). Here HOPS processes pass one byte around a ring of
+// A woken get crosses four hand-offs: the setting client to its agent, to
+// the controller, to the other machine's agent, to the client blocked there.
+// With libzmq at both ends it crossed eight (each end's I/O thread, in and
+// out). Here HOPS processes pass one byte around a ring of
 // pipes after GAP_US of idleness, as bench/coordination.sh's producer does
 // between sets, so every round starts with cold, possibly halted CPUs. What
 // it prints is the least any design with that many hand-offs can do on this
@@ -48,7 +49,7 @@ double percentile(const std::vector<double>& sorted, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int hops = argc > 1 ? std::atoi(argv[1]) : 8;
+  const int hops = argc > 1 ? std::atoi(argv[1]) : 4;
   const int gap_us = argc > 2 ? std::atoi(argv[2]) : 3000;
   const int rounds = argc > 3 ? std::atoi(argv[3]) : 2000;
   if (hops < 1 || hops > 64 || gap_us < 0 || rounds < 1) {
