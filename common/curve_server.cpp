@@ -15,6 +15,19 @@ namespace {
 constexpr size_t kMaxCommand = 4096;
 constexpr size_t kHelloSize = 200;
 constexpr size_t kInitiateMin = 9 + 96 + 8 + kMac + 32 + 16 + 64 + kMac;  // 257
+// Unanswered bytes past which a PING gets no PONG: a peer that reads
+// nothing cannot make the session queue PONGs without end.
+constexpr size_t kMaxUnreadForPong = 64 << 10;
+
+// A command name from the peer, fit for a log line: at most 16 characters,
+// each one printable ASCII or '?'.
+std::string printable(std::string_view name) {
+  std::string out(name.substr(0, 16));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
 }  // namespace
 
 CurveServer::CurveServer(const Key& public_key, const Key& secret_key, size_t max_message,
@@ -55,7 +68,7 @@ Status CurveServer::on_frame(const Frame& frame, std::vector<std::string>* messa
   std::string_view name = body.substr(1, static_cast<uint8_t>(body[0]));
   if (name == "HELLO" && state_ == State::kExpectHello) return on_hello(body);
   if (name == "INITIATE" && state_ == State::kExpectInitiate) return on_initiate(body);
-  return Error(Code::kProtocol, "an unexpected " + std::string(name) + " command");
+  return Error(Code::kProtocol, "an unexpected " + printable(name) + " command");
 }
 
 Status CurveServer::on_hello(std::string_view body) {
@@ -64,10 +77,16 @@ Status CurveServer::on_hello(std::string_view body) {
   std::memcpy(client_transient_.data(), body.data() + 80, 32);
   uint64_t short_nonce = get_u64(bytes(body) + 112);
   auto n = nonce("CurveZMQHELLO---", short_nonce);
+  // One key agreement (C', s) serves both the HELLO box and the WELCOME
+  // box: a HELLO is what anyone can send, so its cost is kept down.
+  uint8_t hello_key[crypto_box_BEFORENMBYTES];
   uint8_t zeros[64];
-  if (crypto_box_open_easy(zeros, bytes(body) + 120, 80, n.data(), client_transient_.data(),
-                           secret_key_.data()) != 0 ||
-      !sodium_is_zero(zeros, sizeof zeros)) {
+  bool opened =
+      crypto_box_beforenm(hello_key, client_transient_.data(), secret_key_.data()) == 0 &&
+      crypto_box_open_easy_afternm(zeros, bytes(body) + 120, 80, n.data(), hello_key) == 0 &&
+      sodium_is_zero(zeros, sizeof zeros);
+  if (!opened) {
+    sodium_memzero(hello_key, sizeof hello_key);
     return Error(Code::kProtocol, "HELLO is not for this server's key");
   }
   peer_nonce_ = short_nonce;
@@ -95,12 +114,11 @@ Status CurveServer::on_hello(std::string_view body) {
   std::string welcome("\x07WELCOME", 8);
   welcome.append(reinterpret_cast<const char*>(welcome_nonce.data() + 8), 16);
   welcome.resize(welcome.size() + kMac + sizeof plain);
-  if (crypto_box_easy(reinterpret_cast<uint8_t*>(welcome.data() + 24), plain, sizeof plain,
-                      welcome_nonce.data(), client_transient_.data(), secret_key_.data()) != 0 ||
-      crypto_box_beforenm(shared_.data(), client_transient_.data(), transient_secret_.data()) !=
-          0) {
+  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(welcome.data() + 24), plain, sizeof plain,
+                          welcome_nonce.data(), hello_key);
+  sodium_memzero(hello_key, sizeof hello_key);
+  if (crypto_box_beforenm(shared_.data(), client_transient_.data(), transient_secret_.data()) != 0)
     return Error(Code::kProtocol, "HELLO carries an unusable key");
-  }
   append_frame(wire_.out(), kCommand, welcome);
   state_ = State::kExpectInitiate;
   return ok_status();
@@ -135,6 +153,8 @@ Status CurveServer::on_initiate(std::string_view body) {
       sodium_memcmp(vouch + 32, public_key_.data(), 32) != 0) {
     return Error(Code::kProtocol, "INITIATE carries a vouch that does not hold");
   }
+  // s' has done its work: the session key is derived, the vouch opened.
+  sodium_memzero(transient_secret_.data(), transient_secret_.size());
   std::string_view metadata = std::string_view(plain).substr(48 + 64 + kMac);
   SLIPWAY_ASSIGN_OR_RETURN(std::string type, find_property(metadata, "Socket-Type", "INITIATE"));
   if (type != "DEALER" && type != "REQ" && type != "ROUTER")
@@ -181,7 +201,7 @@ Status CurveServer::on_message(std::string_view body, std::vector<std::string>* 
   if (flags & kBoxCommand) {
     // ZMTP 3.1 heartbeat: a PING is answered with a PONG; other commands are ignored.
     std::string pong = pong_for(std::string_view(plain).substr(1));
-    if (!pong.empty())
+    if (!pong.empty() && wire_.outbound().size() < kMaxUnreadForPong)
       append_message(wire_.out(), kFromServer, nonce_++, kBoxCommand, pong, shared_.data());
     return ok_status();
   }

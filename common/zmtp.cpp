@@ -58,10 +58,10 @@ Result<bool> next_frame(std::string_view pending, size_t max_body, Frame* frame)
   uint64_t size = (flags & kLong) ? get_u64(bytes(pending) + 1) : bytes(pending)[1];
   if (size > max_body)
     return Error(Code::kProtocol, "a frame of " + std::to_string(size) + " bytes, over the limit");
+  frame->size = header + size;  // known now, so that a reader can make room for it
   if (pending.size() - header < size) return false;
   frame->flags = flags;
   frame->body = pending.substr(header, size);
-  frame->size = header + size;
   return true;
 }
 
@@ -163,13 +163,18 @@ std::array<uint8_t, kNonce> random_nonce(std::string_view prefix) {
 }
 
 namespace {
-// Drops the first `used` bytes of `buffer` once they are all of it or more
-// than 64 KiB, so that bytes are not moved on every call.
+// Drops the first `used` bytes of `buffer` once they are all of it, or more
+// than 64 KiB and at least half of it: each byte is moved a bounded number
+// of times, however large the buffer grows. An emptied buffer of more than
+// 64 KiB gives its memory back.
 void drop_front(std::string& buffer, size_t& used) {
   if (used == buffer.size()) {
-    buffer.clear();
+    if (buffer.capacity() > 65536)
+      std::string().swap(buffer);
+    else
+      buffer.clear();
     used = 0;
-  } else if (used > 65536) {
+  } else if (used > 65536 && used * 2 >= buffer.size()) {
     buffer.erase(0, used);
     used = 0;
   }
@@ -199,7 +204,9 @@ Status Wire::read(std::string_view data, const std::function<size_t()>& max_body
     if (!complete.ok()) {
       status = complete.error();
     } else if (!*complete) {
-      in_.reserve(in_used_ + pending.size() + 65536);
+      // Room for the frame, once its header says how large it is (within
+      // max_body), so that a long frame is not copied at every read.
+      if (frame.size > 0) in_.reserve(in_used_ + frame.size);
       break;
     } else {
       in_used_ += frame.size;

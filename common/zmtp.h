@@ -58,9 +58,10 @@ struct Frame {
   std::string_view body;
   size_t size = 0;  // header and body: what the frame takes in the buffer
 };
-// Reads the frame at the front of `pending`. False, with `frame` untouched,
-// while it is incomplete; an error when the flags are reserved or the body
-// would be larger than `max_body` (checked before the body is buffered).
+// Reads the frame at the front of `pending`. False while it is incomplete,
+// with `frame->size` set once the header is there; an error when the flags
+// are reserved or the body would be larger than `max_body` (checked before
+// the body is buffered).
 Result<bool> next_frame(std::string_view pending, size_t max_body, Frame* frame);
 
 // Appends one frame, with the short or long header its size needs.

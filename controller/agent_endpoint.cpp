@@ -16,6 +16,11 @@ using asio::ip::tcp;
 namespace {
 // Unwritten bytes one connection may hold before send() refuses more.
 constexpr size_t kMaxQueued = 32 << 20;
+// Connections still in their handshake, past which new ones are closed at
+// once: what peers that never prove a key can hold (descriptors, memory,
+// handshake work on the loop) stays bounded. A handshake takes a few
+// milliseconds, so agents starting together stay far below it.
+constexpr size_t kMaxHandshaking = 256;
 
 // "tcp://HOST:PORT" with HOST "*" for every IPv4 address, or an address,
 // IPv6 in brackets; PORT "*" for one the system picks.
@@ -103,6 +108,7 @@ void AgentEndpoint::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   auto all = std::move(connections_);
+  connections_.clear();
   for (auto& [id, c] : all) close(c);
 }
 
@@ -131,6 +137,13 @@ void AgentEndpoint::open(tcp::socket socket) {
   socket.non_blocking(true, ec);
   auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
+  if (handshaking_ >= kMaxHandshaking) {
+    if (quiet_.allow())
+      LOG_WARN("closed a connection from %s: %zu others are still in their handshake",
+               remote.address().to_string().c_str(), handshaking_);
+    return;  // the socket closes as it goes out of scope
+  }
+  ++handshaking_;
   auto c = std::make_shared<Connection>(std::move(socket), "c" + std::to_string(next_id_++),
                                         remote.address().to_string(), authorize_, public_key_,
                                         secret_key_);
@@ -177,14 +190,20 @@ void AgentEndpoint::read(const ConnectionPtr& c) {
 void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
   std::vector<std::string> messages;
   size_t dropped = 0;
+  bool was_ready = c->session.ready();
   Status fed = c->session.feed(bytes, &messages, &dropped);
-  if (!fed.ok()) {
+  if (!was_ready && c->session.ready()) --handshaking_;
+  // Anyone can open a connection and fail its handshake: at most one such
+  // warning a second, the rest at debug level.
+  if (!fed.ok() && quiet_.allow()) {
     if (fed.error().code() == Code::kPermissionDenied) {
       LOG_WARN("refused an agent from %s: its key %.8s... is not registered or was revoked",
                c->peer.c_str(), c->session.client_key().c_str());
     } else {
       LOG_WARN("closed a connection from %s: %s", c->peer.c_str(), fed.error().message().c_str());
     }
+  } else if (!fed.ok()) {
+    LOG_DEBUG("closed a connection from %s: %s", c->peer.c_str(), fed.error().message().c_str());
   }
   if (dropped > 0) {
     malformed_ += dropped;
@@ -240,6 +259,7 @@ void AgentEndpoint::flush(const ConnectionPtr& c) {
 void AgentEndpoint::close(const ConnectionPtr& c) {
   if (c->closed) return;
   c->closed = true;
+  if (!c->session.ready()) --handshaking_;
   boost::system::error_code ignored;
   c->timer.cancel();
   c->socket.close(ignored);

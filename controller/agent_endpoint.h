@@ -65,6 +65,8 @@ class AgentEndpoint {
   uint64_t malformed() const { return malformed_; }
   // Connections open now, handshaken or not.
   size_t connections() const { return connections_.size(); }
+  // Of those, the ones still in their handshake.
+  size_t handshaking() const { return handshaking_; }
 
  private:
   struct Connection;
@@ -87,6 +89,17 @@ class AgentEndpoint {
   int port_ = 0;
   std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
   uint64_t next_id_ = 1;
+  size_t handshaking_ = 0;
+  // At most one warning a second about connections that fail their handshake.
+  struct Quiet {
+    std::chrono::steady_clock::time_point last{};
+    bool allow() {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(1)) return false;
+      last = now;
+      return true;
+    }
+  } quiet_;
   std::unordered_map<std::string, ConnectionPtr> connections_;
   std::array<char, 65536> buffer_;  // what one read takes in
   bool stopped_ = true;

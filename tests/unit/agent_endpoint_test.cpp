@@ -212,6 +212,27 @@ TEST_CASE("a peer that sends garbage or never finishes its handshake is hung up 
   CHECK_FALSE(rig.endpoint.send("c1", proto::Heartbeat{}));
 }
 
+TEST_CASE("peers that never finish a handshake cannot hold more than 256 connections",
+          "[endpoint]") {
+  Rig rig;
+  std::vector<int> silent;
+  for (int i = 0; i < 256; ++i) silent.push_back(raw_connect(rig.endpoint.port()));
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 256; }));
+  int one_more = raw_connect(rig.endpoint.port());
+  REQUIRE(rig.run_until([&] { return closed_by_peer(one_more); }));
+  ::close(one_more);
+  CHECK(rig.endpoint.connections() == 256);
+  // Once some go, an agent gets in, and its handshake no longer counts.
+  for (int i = 0; i < 8; ++i) ::close(silent[static_cast<size_t>(i)]);
+  auto d = rig.dealer(rig.agent);
+  d->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 1; }));
+  CHECK(rig.endpoint.handshaking() == 248);
+  for (size_t i = 8; i < silent.size(); ++i) ::close(silent[i]);
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 0; }));
+  CHECK(rig.endpoint.connections() == 1);
+}
+
 TEST_CASE("agent endpoints that are not tcp://HOST:PORT are refused with one error", "[endpoint]") {
   for (const char* bad :
        {"ipc:///tmp/x", "tcp://nowhere:7740", "tcp://127.0.0.1", "tcp://*:99999", "tcp://*:port"}) {
