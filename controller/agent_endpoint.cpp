@@ -61,6 +61,7 @@ struct AgentEndpoint::Connection {
   CurveServer session;
   std::string id;
   std::string peer;
+  bool in_handshake = true;    // counted in handshaking_
   bool write_waiting = false;  // a wait for the socket to take more is pending
   bool closed = false;
 };
@@ -190,9 +191,11 @@ void AgentEndpoint::read(const ConnectionPtr& c) {
 void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
   std::vector<std::string> messages;
   size_t dropped = 0;
-  bool was_ready = c->session.ready();
   Status fed = c->session.feed(bytes, &messages, &dropped);
-  if (!was_ready && c->session.ready()) --handshaking_;
+  if (c->in_handshake && c->session.ready()) {
+    c->in_handshake = false;
+    --handshaking_;
+  }
   // Anyone can open a connection and fail its handshake: at most one such
   // warning a second, the rest at debug level.
   if (!fed.ok() && quiet_.allow()) {
@@ -259,7 +262,10 @@ void AgentEndpoint::flush(const ConnectionPtr& c) {
 void AgentEndpoint::close(const ConnectionPtr& c) {
   if (c->closed) return;
   c->closed = true;
-  if (!c->session.ready()) --handshaking_;
+  if (c->in_handshake) {
+    c->in_handshake = false;
+    --handshaking_;
+  }
   boost::system::error_code ignored;
   c->timer.cancel();
   c->socket.close(ignored);

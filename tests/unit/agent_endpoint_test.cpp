@@ -177,6 +177,27 @@ TEST_CASE("malformed messages are dropped and counted; the connection carries on
   CHECK(rig.endpoint.connections() == 1);
 }
 
+TEST_CASE(
+    "an agent that breaks the protocol after its handshake is hung up on, and others "
+    "still get in",
+    "[endpoint]") {
+  // A frame over the limit ends the connection. It once also counted that
+  // connection out of the handshakes a second time, and the count, wrapped
+  // around, turned every later agent away.
+  Rig rig;
+  {
+    auto d = rig.dealer(rig.agent);
+    d->send(zmq::buffer(heartbeat()));
+    REQUIRE(rig.run_until([&] { return rig.frames.size() == 1; }));
+    d->send(zmq::buffer(std::string(proto::kMaxMessageSize + 16, 'x')));
+    REQUIRE(rig.run_until([&] { return rig.endpoint.connections() == 0; }));
+  }
+  CHECK(rig.endpoint.handshaking() == 0);
+  auto d = rig.dealer(rig.agent);
+  d->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 2; }));
+}
+
 TEST_CASE("libzmq's heartbeat PINGs are answered: a connection with a heartbeat timeout lives",
           "[endpoint]") {
   // The dealer drops a connection silent for 200 ms; only the endpoint's
