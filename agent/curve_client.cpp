@@ -15,7 +15,7 @@ Result<std::unique_ptr<CurveClient>> CurveClient::create(std::string_view public
                                                          std::string_view secret_key,
                                                          std::string_view server_key,
                                                          size_t max_message) {
-  CurveKey ours{}, secret{}, server{};
+  Key ours{}, secret{}, server{};
   bool valid = crypto::key_from_text(public_key, ours.data()) &&
                crypto::key_from_text(secret_key, secret.data()) &&
                crypto::key_from_text(server_key, server.data());
@@ -27,8 +27,8 @@ Result<std::unique_ptr<CurveClient>> CurveClient::create(std::string_view public
   return client;
 }
 
-CurveClient::CurveClient(const CurveKey& public_key, const CurveKey& secret_key,
-                         const CurveKey& server_key, size_t max_message)
+CurveClient::CurveClient(const Key& public_key, const Key& secret_key, const Key& server_key,
+                         size_t max_message)
     : public_key_(public_key),
       secret_key_(secret_key),
       server_key_(server_key),
@@ -63,11 +63,6 @@ CurveClient::~CurveClient() {
   sodium_memzero(shared_.data(), shared_.size());
 }
 
-Status CurveClient::fail(Code code, std::string message) {
-  state_ = State::kFailed;
-  return Error(code, std::move(message));
-}
-
 Status CurveClient::feed(std::string_view data, std::vector<std::string>* messages) {
   if (state_ == State::kFailed) return Error(Code::kProtocol, "the connection has failed");
   Status status = wire_.read(
@@ -98,9 +93,7 @@ Status CurveClient::on_command(std::string_view body) {
 
 Status CurveClient::on_welcome(std::string_view body) {
   if (body.size() != 168) return Error(Code::kProtocol, "a malformed WELCOME");
-  std::array<uint8_t, kNonce> n{};
-  std::memcpy(n.data(), "WELCOME-", 8);
-  std::memcpy(n.data() + 8, body.data() + 8, 16);
+  auto n = long_nonce("WELCOME-", body.data() + 8);
   uint8_t plain[128];
   if (crypto_box_open_easy(plain, bytes(body) + 24, 144, n.data(), server_key_.data(),
                            transient_secret_.data()) != 0) {
@@ -139,10 +132,7 @@ Status CurveClient::send_initiate() {
   std::string initiate("\x08INITIATE", 9);
   initiate.append(reinterpret_cast<const char*>(cookie_.data()), cookie_.size());
   initiate.append(reinterpret_cast<const char*>(n.data() + 16), 8);
-  size_t at = initiate.size();
-  initiate.resize(at + kMac + plain.size());
-  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(initiate.data() + at), bytes(plain),
-                          plain.size(), n.data(), shared_.data());
+  append_box(initiate, plain, n, shared_.data());
   append_frame(wire_.out(), kCommand, initiate);
   return ok_status();
 }
@@ -150,12 +140,9 @@ Status CurveClient::send_initiate() {
 Status CurveClient::on_ready(std::string_view body) {
   if (body.size() < 14 + kMac) return Error(Code::kProtocol, "a malformed READY");
   uint64_t short_nonce = get_u64(bytes(body) + 6);
-  auto n = nonce("CurveZMQREADY---", short_nonce);
-  std::string metadata(body.size() - 14 - kMac, '\0');
-  if (crypto_box_open_easy_afternm(reinterpret_cast<uint8_t*>(metadata.data()), bytes(body) + 14,
-                                   body.size() - 14, n.data(), shared_.data()) != 0) {
+  std::string metadata;
+  if (!open_box(body.substr(14), nonce("CurveZMQREADY---", short_nonce), shared_.data(), &metadata))
     return Error(Code::kProtocol, "READY does not open with the session key");
-  }
   peer_nonce_ = short_nonce;
   SLIPWAY_ASSIGN_OR_RETURN(std::string type, find_property(metadata, "Socket-Type", "READY"));
   if (type != "ROUTER")

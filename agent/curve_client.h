@@ -27,8 +27,6 @@
 
 namespace slipway::agent {
 
-using CurveKey = std::array<uint8_t, 32>;
-
 class CurveClient {
  public:
   // A session for the key pair and the server's public key, all in Z85;
@@ -64,7 +62,7 @@ class CurveClient {
   void written(size_t n) { wire_.written(n); }
 
  private:
-  CurveClient(const CurveKey& public_key, const CurveKey& secret_key, const CurveKey& server_key,
+  CurveClient(const zmtp::Key& public_key, const zmtp::Key& secret_key, const zmtp::Key& server_key,
               size_t max_message);
 
   enum class State { kExpectWelcome, kExpectReady, kReady, kFailed };
@@ -76,14 +74,13 @@ class CurveClient {
   Status say_hello();
   Status send_initiate();
   uint64_t next_nonce() { return nonce_++; }
-  Status fail(Code code, std::string message);
 
-  CurveKey public_key_;
-  CurveKey secret_key_;
-  CurveKey server_key_;
-  CurveKey transient_public_{};
-  CurveKey transient_secret_{};
-  CurveKey server_transient_{};
+  zmtp::Key public_key_;
+  zmtp::Key secret_key_;
+  zmtp::Key server_key_;
+  zmtp::Key transient_public_{};
+  zmtp::Key transient_secret_{};
+  zmtp::Key server_transient_{};
   std::array<uint8_t, 96> cookie_{};
   std::array<uint8_t, 32> shared_{};  // crypto_box_beforenm(S', c')
   size_t max_message_;

@@ -131,21 +131,16 @@ Status CurveServer::on_initiate(std::string_view body) {
   uint64_t short_nonce = get_u64(bytes(body) + 105);
   if (short_nonce <= peer_nonce_)
     return Error(Code::kProtocol, "INITIATE replayed or out of order");
-  auto n = nonce("CurveZMQINITIATE", short_nonce);
-  std::string plain(body.size() - 113 - kMac, '\0');
-  if (crypto_box_open_easy_afternm(reinterpret_cast<uint8_t*>(plain.data()), bytes(body) + 113,
-                                   body.size() - 113, n.data(), shared_.data()) != 0) {
+  std::string plain;
+  if (!open_box(body.substr(113), nonce("CurveZMQINITIATE", short_nonce), shared_.data(), &plain))
     return Error(Code::kProtocol, "INITIATE does not open with the session key");
-  }
   peer_nonce_ = short_nonce;
 
   // The vouch: C' and S boxed with the client's long-term key, which proves
   // that the holder of C opened this connection to this server.
   Key client_key{};
   std::memcpy(client_key.data(), plain.data(), 32);
-  std::array<uint8_t, kNonce> vouch_nonce{};
-  std::memcpy(vouch_nonce.data(), "VOUCH---", 8);
-  std::memcpy(vouch_nonce.data() + 8, plain.data() + 32, 16);
+  auto vouch_nonce = long_nonce("VOUCH---", plain.data() + 32);
   uint8_t vouch[64];
   if (crypto_box_open_easy(vouch, bytes(plain) + 48, 64 + kMac, vouch_nonce.data(),
                            client_key.data(), transient_secret_.data()) != 0 ||
@@ -160,9 +155,8 @@ Status CurveServer::on_initiate(std::string_view body) {
   if (type != "DEALER" && type != "REQ" && type != "ROUTER")
     return Error(Code::kProtocol, "a " + type + " socket cannot talk to a ROUTER");
 
-  std::string key_text = crypto::key_to_text(
+  client_key_text_ = crypto::key_to_text(
       std::string_view(reinterpret_cast<const char*>(client_key.data()), client_key.size()));
-  client_key_text_ = std::move(key_text);
   if (!authorize_(client_key_text_)) {
     // As libzmq does with ZAP's status: the reason is the code, 400.
     append_frame(wire_.out(), kCommand,
@@ -175,14 +169,10 @@ Status CurveServer::on_initiate(std::string_view body) {
 
   std::string ready_metadata;
   add_property(ready_metadata, "Socket-Type", "ROUTER");
-  uint64_t ready_nonce = nonce_++;
-  auto rn = nonce("CurveZMQREADY---", ready_nonce);
+  auto n = nonce("CurveZMQREADY---", nonce_++);
   std::string ready("\x05READY", 6);
-  ready.append(reinterpret_cast<const char*>(rn.data() + 16), 8);
-  size_t at = ready.size();
-  ready.resize(at + kMac + ready_metadata.size());
-  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(ready.data() + at), bytes(ready_metadata),
-                          ready_metadata.size(), rn.data(), shared_.data());
+  ready.append(reinterpret_cast<const char*>(n.data() + 16), 8);
+  append_box(ready, ready_metadata, n, shared_.data());
   append_frame(wire_.out(), kCommand, ready);
   state_ = State::kReady;
   return ok_status();

@@ -138,12 +138,8 @@ Status open_message(std::string_view body, std::string_view prefix, uint64_t* la
   uint64_t short_nonce = get_u64(bytes(body) + 8);
   if (short_nonce <= *last_nonce)
     return Error(Code::kProtocol, "a MESSAGE replayed or out of order");
-  auto n = nonce(prefix, short_nonce);
-  plain->resize(body.size() - 16 - kMac);
-  if (crypto_box_open_easy_afternm(reinterpret_cast<uint8_t*>(plain->data()), bytes(body) + 16,
-                                   body.size() - 16, n.data(), shared) != 0) {
+  if (!open_box(body.substr(16), nonce(prefix, short_nonce), shared, plain))
     return Error(Code::kProtocol, "a MESSAGE that does not open with the session key");
-  }
   *last_nonce = short_nonce;
   return ok_status();
 }
@@ -155,11 +151,33 @@ std::string pong_for(std::string_view command) {
   return pong;
 }
 
-std::array<uint8_t, kNonce> random_nonce(std::string_view prefix) {
+std::array<uint8_t, kNonce> long_nonce(std::string_view prefix, const void* tail) {
   std::array<uint8_t, kNonce> n{};
   std::memcpy(n.data(), prefix.data(), 8);
-  randombytes_buf(n.data() + 8, 16);
+  std::memcpy(n.data() + 8, tail, 16);
   return n;
+}
+
+std::array<uint8_t, kNonce> random_nonce(std::string_view prefix) {
+  uint8_t tail[16];
+  randombytes_buf(tail, sizeof tail);
+  return long_nonce(prefix, tail);
+}
+
+void append_box(std::string& out, std::string_view plain, const std::array<uint8_t, kNonce>& n,
+                const uint8_t* shared) {
+  size_t at = out.size();
+  out.resize(at + kMac + plain.size());
+  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(out.data() + at), bytes(plain), plain.size(),
+                          n.data(), shared);
+}
+
+bool open_box(std::string_view box, const std::array<uint8_t, kNonce>& n, const uint8_t* shared,
+              std::string* plain) {
+  if (box.size() < kMac) return false;
+  plain->resize(box.size() - kMac);
+  return crypto_box_open_easy_afternm(reinterpret_cast<uint8_t*>(plain->data()), bytes(box),
+                                      box.size(), n.data(), shared) == 0;
 }
 
 namespace {

@@ -88,9 +88,19 @@ Status open_message(std::string_view body, std::string_view prefix, uint64_t* la
 // when `command` is not a PING.
 std::string pong_for(std::string_view command);
 
-// A 24-byte nonce: the 8-byte `prefix` and 16 random bytes (WELCOME,
-// COOKIE, VOUCH).
+// A 24-byte nonce: the 8-byte `prefix` and the 16 bytes at `tail`
+// (WELCOME, COOKIE, VOUCH), or 16 random bytes.
+std::array<uint8_t, kNonce> long_nonce(std::string_view prefix, const void* tail);
 std::array<uint8_t, kNonce> random_nonce(std::string_view prefix);
+
+// Appends `plain` boxed with the session key `shared` under nonce `n`: the
+// MAC, then the ciphertext.
+void append_box(std::string& out, std::string_view plain, const std::array<uint8_t, kNonce>& n,
+                const uint8_t* shared);
+// Opens `box` (MAC and ciphertext) with the session key into `plain`; false
+// when it does not open.
+bool open_box(std::string_view box, const std::array<uint8_t, kNonce>& n, const uint8_t* shared,
+              std::string* plain);
 
 // The bytes of one connection, for a session that does no I/O: what was
 // read and not yet framed, and what waits to be written, starting with our

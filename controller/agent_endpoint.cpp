@@ -192,21 +192,19 @@ void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
   std::vector<std::string> messages;
   size_t dropped = 0;
   Status fed = c->session.feed(bytes, &messages, &dropped);
-  if (c->in_handshake && c->session.ready()) {
-    c->in_handshake = false;
-    --handshaking_;
-  }
-  // Anyone can open a connection and fail its handshake: at most one such
-  // warning a second, the rest at debug level.
-  if (!fed.ok() && quiet_.allow()) {
-    if (fed.error().code() == Code::kPermissionDenied) {
-      LOG_WARN("refused an agent from %s: its key %.8s... is not registered or was revoked",
-               c->peer.c_str(), c->session.client_key().c_str());
-    } else {
-      LOG_WARN("closed a connection from %s: %s", c->peer.c_str(), fed.error().message().c_str());
-    }
-  } else if (!fed.ok()) {
-    LOG_DEBUG("closed a connection from %s: %s", c->peer.c_str(), fed.error().message().c_str());
+  if (c->session.ready()) handshake_over(c);
+  if (!fed.ok()) {
+    std::string why = fed.error().code() == Code::kPermissionDenied
+                          ? "refused an agent from " + c->peer + ": its key " +
+                                c->session.client_key().substr(0, 8) +
+                                "... is not registered or was revoked"
+                          : "closed a connection from " + c->peer + ": " + fed.error().message();
+    // Anyone can open a connection and fail its handshake: at most one such
+    // warning a second, the rest at debug level.
+    if (quiet_.allow())
+      LOG_WARN("%s", why.c_str());
+    else
+      LOG_DEBUG("%s", why.c_str());
   }
   if (dropped > 0) {
     malformed_ += dropped;
@@ -259,13 +257,18 @@ void AgentEndpoint::flush(const ConnectionPtr& c) {
   });
 }
 
+// Counts a connection out of the handshakes once: when it is ready, or
+// closed before.
+void AgentEndpoint::handshake_over(const ConnectionPtr& c) {
+  if (!c->in_handshake) return;
+  c->in_handshake = false;
+  --handshaking_;
+}
+
 void AgentEndpoint::close(const ConnectionPtr& c) {
   if (c->closed) return;
   c->closed = true;
-  if (c->in_handshake) {
-    c->in_handshake = false;
-    --handshaking_;
-  }
+  handshake_over(c);
   boost::system::error_code ignored;
   c->timer.cancel();
   c->socket.close(ignored);

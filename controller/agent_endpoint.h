@@ -77,6 +77,7 @@ class AgentEndpoint {
   void read(const ConnectionPtr& c);
   void received(const ConnectionPtr& c, std::string_view bytes);
   void flush(const ConnectionPtr& c);
+  void handshake_over(const ConnectionPtr& c);
   void close(const ConnectionPtr& c);
 
   boost::asio::io_context& io_;
