@@ -4,9 +4,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "common/crypto.h"
@@ -15,10 +17,27 @@
 namespace slipway::agent {
 namespace {
 
-// The address of "tcp://HOST:PORT" (HOST may be "[v6]").
-Result<addrinfo*> resolve(const std::string& endpoint) {
+// A socket address to connect to, whichever transport the endpoint names.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// "tcp://HOST:PORT" (HOST may be "[v6]"), or "ipc:///PATH": the controller's
+// Unix socket, as machines on its own kernel reach it.
+Result<Address> resolve(const std::string& endpoint) {
+  Address out;
+  if (auto path = ipc_path(endpoint)) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&out.storage);
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, path->c_str(), path->size() + 1);
+    out.size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path->size() + 1);
+    return out;
+  }
   auto parts = split_endpoint(endpoint);
-  if (!parts) return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT endpoint");
+  if (!parts) return Error(Code::kInvalidArgument, "not a tcp://HOST:PORT or ipc:///PATH endpoint");
   std::string host = parts->host;
   addrinfo hints{};
   hints.ai_family = AF_INET;  // as libzmq without ZMQ_IPV6; "[v6]" for IPv6
@@ -32,7 +51,10 @@ Result<addrinfo*> resolve(const std::string& endpoint) {
   int rc = ::getaddrinfo(host.c_str(), parts->port.c_str(), &hints, &found);
   if (rc != 0)
     return Error(Code::kUnavailable, std::string("cannot resolve it: ") + gai_strerror(rc));
-  return found;
+  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
+  out.size = found->ai_addrlen;
+  ::freeaddrinfo(found);
+  return out;
 }
 
 std::string describe_errno(int error) {
@@ -97,17 +119,19 @@ void ControllerLink::connect() {
     retry(false, "cannot connect to " + context_data_.endpoint + ": " + address.error().message());
     return;
   }
-  fd_ = ::socket((*address)->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int connected = fd_ < 0 ? -1 : ::connect(fd_, (*address)->ai_addr, (*address)->ai_addrlen);
+  fd_ = ::socket(address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int connected = fd_ < 0 ? -1 : ::connect(fd_, address->get(), address->size);
   int error = errno;
-  ::freeaddrinfo(*address);
+  // A Unix socket never says EINPROGRESS; its EAGAIN (a full backlog) is retried.
   if (connected != 0 && error != EINPROGRESS) {
     close_socket();
     retry(false, describe_errno(error));
     return;
   }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (address->family() != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   session_ = std::move(*session);
   hello_sent_ = false;
   tcp_connecting_ = connected != 0;

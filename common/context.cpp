@@ -15,10 +15,20 @@ std::optional<EndpointParts> split_endpoint(std::string_view endpoint) {
                        std::string(endpoint.substr(colon + 1))};
 }
 
+std::optional<std::string> ipc_path(std::string_view endpoint) {
+  if (endpoint.substr(0, 6) != "ipc://") return std::nullopt;
+  std::string_view path = endpoint.substr(6);
+  if (path.empty() || path[0] != '/' || path.size() > kMaxSocketPath) return std::nullopt;
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return std::nullopt;
+  }
+  return std::string(path);
+}
+
 namespace {
 
 bool valid_endpoint(const std::string& e) {
-  return split_endpoint(e).has_value();
+  return split_endpoint(e).has_value() || ipc_path(e).has_value();
 }
 
 bool valid_name(const std::string& s) {
@@ -93,7 +103,8 @@ Result<Contextualization> Contextualization::parse(std::string_view text) {
       c.instance = value;
   });
   if (!valid_endpoint(c.endpoint)) {
-    return Error(Code::kInvalidArgument, "contextualization: endpoint must be tcp://HOST:PORT");
+    return Error(Code::kInvalidArgument,
+                 "contextualization: endpoint must be tcp://HOST:PORT or ipc:///PATH");
   }
   if (!crypto::is_valid_key(c.server_key)) {
     return Error(Code::kInvalidArgument, "contextualization: server-key is not a CURVE public key");

@@ -3,7 +3,7 @@
 // the root file system, a NoCloud seed, the kernel command line); all carry
 // the same "key=value" lines:
 //
-//   endpoint=tcp://10.213.0.1:7740
+//   endpoint=tcp://10.213.0.1:7740        (or ipc:///run/slipway-controller/agent.sock)
 //   server-key=<controller public key, Z85>
 //   public-key=<this instance's public key, Z85>
 //   secret-key=<this instance's secret key, Z85>
@@ -28,6 +28,13 @@ struct EndpointParts {
   std::string port;
 };
 std::optional<EndpointParts> split_endpoint(std::string_view endpoint);
+
+// The path of "ipc:///ABSOLUTE/PATH", the controller's Unix socket as
+// machines on its own kernel reach it (ZeroMQ's name for the transport);
+// nullopt when the endpoint is not of that form or the path cannot be a
+// socket's (longer than 107 bytes, or holding a space or control character).
+std::optional<std::string> ipc_path(std::string_view endpoint);
+inline constexpr size_t kMaxSocketPath = 107;
 
 struct Contextualization {
   std::string endpoint;

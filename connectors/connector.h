@@ -57,6 +57,20 @@ struct Capabilities {
   bool console_log = false;  // console_log() works
 };
 
+// What the controller hands a connector it makes.
+struct ConnectorEnvironment {
+  std::string state_dir;   // the cloud's own directory: DATA_DIR/clouds/NAME
+  std::string agent_path;  // the static slipway-agent to put into machines
+  std::string images_dir;  // where reference images built under images/ are found
+  int agent_port = 0;      // the port the controller listens on for agents
+  // The controller's Unix socket for agents (kAgentSocketName in a directory
+  // of its own), "" when it has none: machines on this host may use it.
+  std::string agent_socket;
+};
+
+inline constexpr const char* kAgentSocketDir = "agent-socket";
+inline constexpr const char* kAgentSocketName = "agent.sock";
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -68,6 +82,13 @@ class Connector {
 
   // The address machines of this cloud use to reach the controller.
   virtual std::string controller_address() const = 0;
+
+  // The endpoint machines of this cloud connect their agents to:
+  // tcp://controller_address():PORT unless the cloud can hand its machines
+  // the controller's Unix socket (environment's agent_socket).
+  virtual std::string agent_endpoint(const ConnectorEnvironment& environment) const {
+    return "tcp://" + controller_address() + ":" + std::to_string(environment.agent_port);
+  }
 
   virtual Capabilities capabilities() const = 0;
 
@@ -100,14 +121,6 @@ class Connector {
     (void)image_name;
     return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
   }
-};
-
-// What the controller hands a connector it makes.
-struct ConnectorEnvironment {
-  std::string state_dir;   // the cloud's own directory: DATA_DIR/clouds/NAME
-  std::string agent_path;  // the static slipway-agent to put into machines
-  std::string images_dir;  // where reference images built under images/ are found
-  int agent_port = 0;      // the port the controller listens on for agents
 };
 
 using ConnectorFactory = std::function<Result<std::unique_ptr<Connector>>(

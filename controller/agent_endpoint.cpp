@@ -1,9 +1,16 @@
 #include "controller/agent_endpoint.h"
 
 #include <sodium.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "common/context.h"
 #include "common/log.h"
@@ -45,29 +52,57 @@ Result<tcp::endpoint> parse_listen(const std::string& endpoint) {
     return refuse("PORT must be at most 65535, or *");
   return tcp::endpoint(address, static_cast<unsigned short>(std::stoul(parts->port)));
 }
+
+// Who is at the other end of an accepted connection, for the logs and the
+// frames: the IP address of a TCP peer, the pid of a local one. nullopt when
+// the peer has gone already.
+struct Peer {
+  std::string address;  // "" for a local peer
+  std::string display;
+};
+std::optional<Peer> describe_peer(asio::generic::stream_protocol::socket& socket) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  if (remote.protocol().family() == AF_UNIX) {
+    ucred cred{};
+    socklen_t size = sizeof cred;
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0)
+      return std::nullopt;
+    return Peer{"", "the local socket (pid " + std::to_string(cred.pid) + ")"};
+  }
+  tcp::endpoint ip;
+  if (remote.size() > ip.capacity()) return std::nullopt;
+  std::memcpy(ip.data(), remote.data(), remote.size());
+  ip.resize(remote.size());
+  std::string address = ip.address().to_string();
+  return Peer{address, address};
+}
 }  // namespace
 
 struct AgentEndpoint::Connection {
-  Connection(tcp::socket s, std::string i, std::string p, CurveServer::Authorize authorize,
-             const zmtp::Key& public_key, const zmtp::Key& secret_key)
+  Connection(asio::generic::stream_protocol::socket s, std::string i, std::string p,
+             CurveServer::Authorize authorize, const zmtp::Key& public_key,
+             const zmtp::Key& secret_key)
       : socket(std::move(s)),
         timer(socket.get_executor()),
         session(public_key, secret_key, proto::kMaxMessageSize, std::move(authorize)),
         id(std::move(i)),
         peer(std::move(p)) {}
 
-  tcp::socket socket;
+  asio::generic::stream_protocol::socket socket;
   asio::steady_timer timer;  // the handshake's deadline
   CurveServer session;
   std::string id;
-  std::string peer;
+  std::string peer;            // for the logs: an address, or the local socket and pid
+  std::string address;         // the IP address, "" for a local peer
   bool in_handshake = true;    // counted in handshaking_
   bool write_waiting = false;  // a wait for the socket to take more is pending
   bool closed = false;
 };
 
 AgentEndpoint::AgentEndpoint(asio::io_context& io, CurveServer::Authorize authorize)
-    : io_(io), authorize_(std::move(authorize)), acceptor_(io) {}
+    : io_(io), authorize_(std::move(authorize)) {}
 
 AgentEndpoint::~AgentEndpoint() {
   stop();
@@ -82,23 +117,60 @@ Status AgentEndpoint::start(const std::string& endpoint, const crypto::KeyPair& 
   }
   SLIPWAY_ASSIGN_OR_RETURN(tcp::endpoint where, parse_listen(endpoint));
   handler_ = std::move(handler);
+  SLIPWAY_RETURN_IF_ERROR(listen(Stream::endpoint(where), endpoint));
   boost::system::error_code ec;
-  acceptor_.open(where.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(where, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  auto bound = acceptors_.back()->local_endpoint(ec);
+  tcp::endpoint ip;
+  std::memcpy(ip.data(), bound.data(), std::min(bound.size(), ip.capacity()));
+  port_ = ip.port();
+  std::string host = ip.address().to_string();
+  bound_ =
+      "tcp://" + (ip.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+  stopped_ = false;
+  return ok_status();
+}
+
+Status AgentEndpoint::listen_local(const std::string& path) {
+  const std::string endpoint = "ipc://" + path;
+  if (stopped_) return Error(Code::kFailedPrecondition, "the agent endpoint is not started");
+  if (!ipc_path(endpoint)) {
+    return Error(Code::kInvalidArgument, "cannot listen for agents on " + endpoint +
+                                             ": it must be an absolute path of at most " +
+                                             std::to_string(kMaxSocketPath) +
+                                             " bytes with no spaces");
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Error(Code::kFailedPrecondition, "cannot listen for agents on " + endpoint +
+                                                  ": a file that is not a socket is there");
+    }
+    ::unlink(path.c_str());  // a dead controller's; the data directory's lock says no live one's
+  }
+  mode_t old = ::umask(0177);
+  Status listening =
+      listen(Stream::endpoint(asio::local::stream_protocol::endpoint(path)), endpoint);
+  ::umask(old);
+  SLIPWAY_RETURN_IF_ERROR(listening);
+  local_ = endpoint;
+  return ok_status();
+}
+
+// Opens, binds and listens on one more acceptor and starts accepting on it.
+Status AgentEndpoint::listen(const Stream::endpoint& where, const std::string& endpoint) {
+  auto acceptor = std::make_unique<Acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->open(where.protocol(), ec);
+  if (!ec && where.protocol().family() != AF_UNIX)
+    acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(where, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    acceptor_.close();
     return Error(Code::kUnavailable,
                  "cannot listen for agents on " + endpoint + ": " + ec.message());
   }
-  tcp::endpoint bound = acceptor_.local_endpoint();
-  port_ = bound.port();
-  std::string host = bound.address().to_string();
-  bound_ =
-      "tcp://" + (bound.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port_);
-  stopped_ = false;
-  accept();
+  acceptors_.push_back(std::move(acceptor));
+  accept(*acceptors_.back());
   return ok_status();
 }
 
@@ -107,47 +179,49 @@ void AgentEndpoint::stop() {
   stopped_ = true;
   *alive_ = false;
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  if (!local_.empty()) ::unlink(local_.c_str() + 6);
   auto all = std::move(connections_);
   connections_.clear();
   for (auto& [id, c] : all) close(c);
 }
 
-void AgentEndpoint::accept() {
+void AgentEndpoint::accept(Acceptor& acceptor) {
   std::weak_ptr<bool> alive = alive_;
-  acceptor_.async_accept([this, alive](const boost::system::error_code& ec, tcp::socket socket) {
-    if (alive.expired() || !*alive.lock()) return;
-    if (!ec) {
-      open(std::move(socket));
-      accept();
-      return;
-    }
-    if (ec == asio::error::operation_aborted) return;
-    // Out of descriptors or the like: try again shortly rather than spin.
-    LOG_WARN("cannot accept an agent connection: %s", ec.message().c_str());
-    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-    timer->async_wait([this, alive, timer](const boost::system::error_code&) {
-      if (!alive.expired() && *alive.lock()) accept();
-    });
-  });
+  acceptor.async_accept(
+      [this, alive, &acceptor](const boost::system::error_code& ec, Stream::socket socket) {
+        if (alive.expired() || !*alive.lock()) return;
+        if (!ec) {
+          open(std::move(socket));
+          accept(acceptor);
+          return;
+        }
+        if (ec == asio::error::operation_aborted) return;
+        // Out of descriptors or the like: try again shortly rather than spin.
+        LOG_WARN("cannot accept an agent connection: %s", ec.message().c_str());
+        auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+        timer->async_wait([this, alive, timer, &acceptor](const boost::system::error_code&) {
+          if (!alive.expired() && *alive.lock()) accept(acceptor);
+        });
+      });
 }
 
-void AgentEndpoint::open(tcp::socket socket) {
+void AgentEndpoint::open(Stream::socket socket) {
   boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
+  auto peer = describe_peer(socket);
+  if (!peer) return;  // already gone
+  if (!peer->address.empty()) socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);
-  auto remote = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
   if (handshaking_ >= kMaxHandshaking) {
     if (quiet_.allow())
       LOG_WARN("closed a connection from %s: %zu others are still in their handshake",
-               remote.address().to_string().c_str(), handshaking_);
+               peer->display.c_str(), handshaking_);
     return;  // the socket closes as it goes out of scope
   }
   ++handshaking_;
   auto c = std::make_shared<Connection>(std::move(socket), "c" + std::to_string(next_id_++),
-                                        remote.address().to_string(), authorize_, public_key_,
-                                        secret_key_);
+                                        peer->display, authorize_, public_key_, secret_key_);
+  c->address = peer->address;
   connections_.emplace(c->id, c);
   std::weak_ptr<Connection> weak = c;
   c->timer.expires_after(handshake_time_);
@@ -165,7 +239,7 @@ void AgentEndpoint::open(tcp::socket socket) {
 // buffer: a connection holds no read buffer of its own while it waits.
 void AgentEndpoint::read(const ConnectionPtr& c) {
   if (c->closed) return;
-  c->socket.async_wait(tcp::socket::wait_read, [this, c](const boost::system::error_code& ec) {
+  c->socket.async_wait(Stream::socket::wait_read, [this, c](const boost::system::error_code& ec) {
     if (c->closed) return;
     if (ec) {
       close(c);
@@ -221,7 +295,7 @@ void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
       continue;
     }
     try {
-      handler_(AgentFrame{c->session.client_key(), c->id, c->peer, std::move(*decoded)});
+      handler_(AgentFrame{c->session.client_key(), c->id, c->address, std::move(*decoded)});
     } catch (const std::exception& e) {
       // The last line of defence: one message must not take slipwayd down.
       LOG_ERROR("a message from agent key %.8s... failed with an exception: %s",
@@ -250,7 +324,7 @@ void AgentEndpoint::flush(const ConnectionPtr& c) {
   }
   if (c->closed || c->write_waiting) return;
   c->write_waiting = true;
-  c->socket.async_wait(tcp::socket::wait_write, [this, c](const boost::system::error_code& ec) {
+  c->socket.async_wait(Stream::socket::wait_write, [this, c](const boost::system::error_code& ec) {
     c->write_waiting = false;
     if (ec || c->closed) return;
     flush(c);

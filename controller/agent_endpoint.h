@@ -1,7 +1,9 @@
 // The agent endpoint: a TCP listener on the controller's Asio event loop
-// whose connections speak CurveZMQ as a ROUTER (common/curve_server.h). Each
-// connection is read, handshaken, decrypted and answered on the event loop's
-// thread, with no I/O thread in between.
+// whose connections speak CurveZMQ as a ROUTER (common/curve_server.h), and
+// optionally a Unix socket speaking the same for machines that share the
+// controller's kernel (ZeroMQ's ipc transport). Each connection is read,
+// handshaken, decrypted and answered on the event loop's thread, with no I/O
+// thread in between.
 //
 // Every message handed to the handler carries the public key its
 // connection's handshake proved and `authorize` admitted, never a claim
@@ -12,12 +14,14 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/crypto.h"
 #include "common/curve_server.h"
@@ -29,7 +33,7 @@ namespace slipway::controller {
 struct AgentFrame {
   std::string public_key;    // proved by the CURVE handshake, admitted by `authorize`
   std::string routing_id;    // this connection's identity, for send()
-  std::string peer_address;  // the connection's IP address
+  std::string peer_address;  // the connection's IP address; "" over the Unix socket
   proto::AgentMessage message;
 };
 
@@ -47,9 +51,18 @@ class AgentEndpoint {
   // "tcp://[::1]:7740") as a CURVE server with `keys`, and starts delivering
   // messages to `handler`.
   Status start(const std::string& endpoint, const crypto::KeyPair& keys, Handler handler);
-  // The endpoint actually bound, with the port chosen ("tcp://0.0.0.0:41234").
+  // Also accepts agents on a Unix socket at `path` (ipc://PATH), after
+  // start(). A socket left there by a controller that died is replaced; any
+  // other file is not. The socket is made mode 0600: only the controller's
+  // user (root, for local machines) may connect, and CURVE still decides who
+  // is admitted.
+  Status listen_local(const std::string& path);
+
+  // The TCP endpoint actually bound, with the port chosen ("tcp://0.0.0.0:41234").
   const std::string& bound_endpoint() const { return bound_; }
   int port() const { return port_; }
+  // "ipc://PATH" once listen_local() succeeded, else "".
+  const std::string& local_endpoint() const { return local_; }
 
   // Queues a message for one connection and writes what the socket takes at
   // once. False when that connection is gone or its queue is full; the
@@ -72,8 +85,12 @@ class AgentEndpoint {
   struct Connection;
   using ConnectionPtr = std::shared_ptr<Connection>;
 
-  void accept();
-  void open(boost::asio::ip::tcp::socket socket);
+  using Stream = boost::asio::generic::stream_protocol;
+  using Acceptor = boost::asio::basic_socket_acceptor<Stream>;
+
+  Status listen(const Stream::endpoint& where, const std::string& endpoint);
+  void accept(Acceptor& acceptor);
+  void open(Stream::socket socket);
   void read(const ConnectionPtr& c);
   void received(const ConnectionPtr& c, std::string_view bytes);
   void flush(const ConnectionPtr& c);
@@ -82,12 +99,13 @@ class AgentEndpoint {
 
   boost::asio::io_context& io_;
   CurveServer::Authorize authorize_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   zmtp::Key public_key_{};
   zmtp::Key secret_key_{};
   Handler handler_;
   std::string bound_;
   int port_ = 0;
+  std::string local_;
   std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
   uint64_t next_id_ = 1;
   size_t handshaking_ = 0;

@@ -49,7 +49,7 @@ void Controller::on_hello(const AgentFrame& frame, const AgentIdentity& identity
   AgentConnection& c = agents_.hello(frame.public_key, identity, frame.routing_id, clock_.wall_ms(),
                                      clock_.steady_ms());
   c.agent_version = hello.agent_version;
-  c.peer_address = frame.peer_address;
+  c.peer_address = frame.peer_address.empty() ? "local socket" : frame.peer_address;
   endpoint_->send(frame.routing_id, welcome);
   events_->record(identity.deployment, "agent.connected",
                   "agent " + identity.display() + (reconnect ? " reconnected" : " connected") +

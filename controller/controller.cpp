@@ -73,6 +73,7 @@ Status Controller::start() {
       io_, [this](const std::string& key) { return key_registry_.find(key).has_value(); });
   SLIPWAY_RETURN_IF_ERROR(endpoint_->start(
       config_.agent_endpoint, keys_, [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
+  listen_locally();
 
   SLIPWAY_RETURN_IF_ERROR(start_deployments());
 
@@ -209,12 +210,32 @@ std::string Controller::find_images_dir() const {
   return config_.data_dir + "/images";
 }
 
+// Machines on this kernel (the local and process clouds) reach the
+// controller over a Unix socket in a directory of its own, which the local
+// cloud binds into each machine: no TCP, bridge or firewall in between, and
+// nothing a machine's scripts do to its network cuts its agent off. Without
+// it they use the TCP endpoint like any other.
+std::string Controller::agent_socket_path() const {
+  return config_.data_dir + "/" + connectors::kAgentSocketDir + "/" + connectors::kAgentSocketName;
+}
+
+void Controller::listen_locally() {
+  const std::string path = agent_socket_path();
+  Status listening = fs::make_dirs(fs::dirname(path), 0700);
+  if (listening.ok()) listening = endpoint_->listen_local(path);
+  if (!listening.ok()) {
+    LOG_WARN("machines on this host will reach the controller over TCP: %s",
+             listening.error().message().c_str());
+  }
+}
+
 connectors::ConnectorEnvironment Controller::connector_environment() const {
   connectors::ConnectorEnvironment environment;
   environment.state_dir = config_.data_dir + "/clouds";
   environment.agent_path = find_agent_binary();
   environment.images_dir = find_images_dir();
   environment.agent_port = endpoint_->port();
+  if (!endpoint_->local_endpoint().empty()) environment.agent_socket = agent_socket_path();
   return environment;
 }
 
@@ -223,8 +244,7 @@ Status Controller::start_deployments() {
   SLIPWAY_RETURN_IF_ERROR(install_builtin_modules());
 
   connectors::register_builtin_connectors(connector_types_);
-  provisioner_ = std::make_unique<ConnectorProvisioner>(io_, connector_types_, keys_.public_key,
-                                                        endpoint_->port());
+  provisioner_ = std::make_unique<ConnectorProvisioner>(io_, connector_types_, keys_.public_key);
   EngineSettings settings;
   settings.heartbeat_ms = config_.heartbeat_interval.count();
   settings.heartbeat_timeout_ms = config_.heartbeat_timeout.count();

@@ -78,6 +78,8 @@ class Controller final : private AgentLink, private KeyKeeper {
   // and the installed SLIPWAY_DATA_DIR/images that exists.
   std::string find_images_dir() const;
   connectors::ConnectorEnvironment connector_environment() const;
+  void listen_locally();
+  std::string agent_socket_path() const;
 
   // The control side: ops are registered by area (ops_*.cpp).
   void register_status_ops();

@@ -10,8 +10,8 @@ namespace asio = boost::asio;
 
 ConnectorProvisioner::ConnectorProvisioner(asio::io_context& io,
                                            const connectors::ConnectorRegistry& registry,
-                                           std::string server_key, int agent_port)
-    : io_(io), registry_(registry), server_key_(std::move(server_key)), agent_port_(agent_port) {}
+                                           std::string server_key)
+    : io_(io), registry_(registry), server_key_(std::move(server_key)) {}
 
 ConnectorProvisioner::~ConnectorProvisioner() {
   stop();
@@ -49,10 +49,10 @@ void ConnectorProvisioner::add_clouds(const Config& config,
     clouds_[cloud_config.name] = std::move(cloud);
     std::set<std::string> kept =
         keep.count(cloud_config.name) ? keep.at(cloud_config.name) : std::set<std::string>();
-    asio::post(pool_, [raw, promise, kept] {
+    asio::post(pool_, [raw, promise, kept, env] {
       Status status = raw->connector->prepare();
       if (status.ok()) {
-        raw->controller_address = raw->connector->controller_address();
+        raw->agent_endpoint = raw->connector->agent_endpoint(env);
         auto removed = raw->connector->reap(kept);
         if (!removed.ok()) {
           LOG_WARN("cloud %s: cannot remove leftovers: %s", raw->name.c_str(),
@@ -62,7 +62,7 @@ void ConnectorProvisioner::add_clouds(const Config& config,
                    removed->size());
         }
         LOG_INFO("cloud %s is ready; its machines reach the controller at %s", raw->name.c_str(),
-                 raw->controller_address.c_str());
+                 raw->agent_endpoint.c_str());
       } else {
         LOG_WARN("cloud %s is not available: %s", raw->name.c_str(),
                  status.error().message().c_str());
@@ -132,8 +132,7 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
     } else {
       std::vector<connectors::MachineSpec> specs;
       for (auto& order : orders) {
-        order.spec.context.endpoint =
-            "tcp://" + (*cloud)->controller_address + ":" + std::to_string(agent_port_);
+        order.spec.context.endpoint = (*cloud)->agent_endpoint;
         order.spec.context.server_key = server_key_;
         specs.push_back(std::move(order.spec));
       }

@@ -29,7 +29,7 @@ class ConnectorProvisioner final : public Provisioner {
                                         const Status& status)>;
 
   ConnectorProvisioner(boost::asio::io_context& io, const connectors::ConnectorRegistry& registry,
-                       std::string server_key, int agent_port);
+                       std::string server_key);
   ~ConnectorProvisioner() override;
 
   // Where answers go (the engine), on the event loop.
@@ -60,7 +60,7 @@ class ConnectorProvisioner final : public Provisioner {
     std::string name;
     std::unique_ptr<connectors::Connector> connector;
     std::shared_future<Status> prepared;
-    std::string controller_address;  // set once prepared
+    std::string agent_endpoint;  // where its machines' agents connect; set once prepared
   };
   // The cloud, after waiting for its preparation; an Error when unusable.
   Result<Cloud*> ready(const std::string& cloud);
@@ -68,7 +68,6 @@ class ConnectorProvisioner final : public Provisioner {
   boost::asio::io_context& io_;
   const connectors::ConnectorRegistry& registry_;
   std::string server_key_;
-  int agent_port_;
   boost::asio::thread_pool pool_{4};
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Cloud>> clouds_;  // guarded by mutex_

@@ -4,13 +4,16 @@
 //
 //   slipway-local-launch --dir MACHINE_DIR --lower DIR --netns PATH
 //                        --hostname NAME [--address A.B.C.D/PREFIX --gateway G]
-//                        [--hide PATH]... [--cgroup DIR]... -- COMMAND [ARG]...
+//                        [--hide PATH]... [--cgroup DIR]... [--agent-socket-dir DIR]
+//                        -- COMMAND [ARG]...
 //
 // It first moves itself into each control group DIR (machine_cgroup.h), so
 // the machine is inside its limits from its first process on. It joins the
 // network namespace at PATH, configures lo and eth0 there,
 // starts the machine's PID 1 in new pid, mount, uts and ipc namespaces over
-// an overlay of DIR (lower) and MACHINE_DIR/upper, and execs COMMAND in it.
+// an overlay of DIR (lower) and MACHINE_DIR/upper, binds the directory of
+// the controller's Unix socket for agents read-only at
+// kAgentSocketDirInMachine when given, and execs COMMAND in it.
 // On standard output it then prints "ok PID START" (the host pid of the
 // machine's PID 1 and its start time) and exits 0; or it prints one sentence
 // saying what failed, exits non-zero, and leaves no process behind.
@@ -24,6 +27,8 @@ namespace slipway::connectors::local {
 
 inline constexpr const char* kLauncherName = "slipway-local-launch";
 inline constexpr const char* kLaunchOk = "ok ";
+// Where a machine finds the directory of the controller's agent socket.
+inline constexpr const char* kAgentSocketDirInMachine = "/run/slipway-controller";
 
 // A machine's PID 1 is known by its pid and start time (process_stamp.h).
 using connectors::ProcessStamp;

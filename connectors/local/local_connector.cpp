@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "connectors/common/bridge_network.h"
 #include "connectors/common/bridged_connector.h"
+#include "connectors/local/launch_protocol.h"
 #include "connectors/local/machine_cgroup.h"
 #include "connectors/local/machine_dir.h"
 #include "connectors/local/machine_network.h"
@@ -36,6 +37,11 @@ class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, Mac
   using BridgedConnector::BridgedConnector;
 
   Status prepare() override;
+  // The controller's Unix socket, bound into every machine, when it has one.
+  std::string agent_endpoint(const ConnectorEnvironment& environment) const override {
+    if (environment.agent_socket.empty()) return BridgedConnector::agent_endpoint(environment);
+    return std::string("ipc://") + kAgentSocketDirInMachine + "/" + kAgentSocketName;
+  }
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
 
  private:
@@ -143,6 +149,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);
   args.gateway = format_ipv4(settings_.subnet.bridge_address());
   args.hide = runtime.hidden;
+  if (!env_.agent_socket.empty()) args.agent_socket_dir = fs::dirname(env_.agent_socket);
   args.command = {kAgentPathInMachine, "--context", kContextPathInMachine, "--state-dir",
                   kAgentStateDirInMachine};
   auto process = start_machine(runtime.launcher, args);

@@ -76,6 +76,8 @@ Result<MachineProcess> start_machine(const std::string& launcher, const LaunchAr
   }
   for (const auto& path : args.hide) argv.insert(argv.end(), {"--hide", path});
   for (const auto& dir : args.cgroups) argv.insert(argv.end(), {"--cgroup", dir});
+  if (!args.agent_socket_dir.empty())
+    argv.insert(argv.end(), {"--agent-socket-dir", args.agent_socket_dir});
   argv.push_back("--");
   argv.insert(argv.end(), args.command.begin(), args.command.end());
 

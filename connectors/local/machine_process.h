@@ -31,6 +31,7 @@ struct LaunchArguments {
   std::string gateway;
   std::vector<std::string> hide;
   std::vector<std::string> cgroups;  // control groups the machine runs in
+  std::string agent_socket_dir;      // the controller's agent socket's directory, or ""
   std::vector<std::string> command;
 };
 

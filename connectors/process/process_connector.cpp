@@ -37,6 +37,11 @@ class ProcessConnector final : public Connector {
   }
 
   std::string controller_address() const override { return address_; }
+  // Its agents are processes of this host: the controller's Unix socket, when it has one.
+  std::string agent_endpoint(const ConnectorEnvironment& environment) const override {
+    if (environment.agent_socket.empty()) return Connector::agent_endpoint(environment);
+    return "ipc://" + environment.agent_socket;
+  }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 
   std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override {

@@ -124,10 +124,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 class TestCloud {
  public:
   // `agent` is what machines run as their agent; the test script when empty.
-  explicit TestCloud(Value extra_settings = Value::object(), std::string agent = "")
+  // `agent_socket`: the controller's Unix socket for agents, if it has one.
+  explicit TestCloud(Value extra_settings = Value::object(), std::string agent = "",
+                     std::string agent_socket = "")
       // Not in /tmp: machines get a fresh tmpfs there, which would hide the
       // data directory whether or not the connector does.
-      : data_(working_dir()), agent_(std::move(agent)) {
+      : data_(working_dir()), agent_(std::move(agent)), agent_socket_(std::move(agent_socket)) {
     state_dir_ = data_.path() + "/clouds/test";
     REQUIRE(fs::make_dirs(state_dir_, 0700).ok());
     if (agent_.empty()) {
@@ -164,9 +166,13 @@ class TestCloud {
     CHECK(local::list_machine_netns(bridge_).empty());
   }
 
+  ConnectorEnvironment environment() const {
+    return ConnectorEnvironment{state_dir_, agent_, data_.path() + "/images", 7740, agent_socket_};
+  }
+
   // Another connector on the same cloud: what a restarted slipwayd makes.
   std::unique_ptr<Connector> make() {
-    ConnectorEnvironment env{state_dir_, agent_, data_.path() + "/images", 7740};
+    ConnectorEnvironment env = environment();
     auto made = registry_.make(CloudConfig{"test", "local", settings_}, env);
     REQUIRE(made.ok());
     return std::move(made).value();
@@ -233,7 +239,7 @@ class TestCloud {
 
  private:
   TempDir data_;
-  std::string state_dir_, agent_, secret_, bridge_, subnet_;
+  std::string state_dir_, agent_, agent_socket_, secret_, bridge_, subnet_;
   Value settings_;
   ConnectorRegistry registry_;
   std::unique_ptr<Connector> connector_;
@@ -751,4 +757,35 @@ TEST_CASE("a real agent in a local machine connects back to slipwayd over the br
   for (const auto& agent : status["agents"].items()) {
     if (agent["name"].str() == "inside") CHECK(agent["address"].str() == m.address);
   }
+}
+
+TEST_CASE("a real agent in a local machine reaches slipwayd through its Unix socket",
+          "[integration][local]") {
+  REQUIRE_ROOT();
+  // slipwayd listens on loopback only: the machine has no TCP path to it.
+  Harness h;
+  h.start();
+  const std::string socket = h.dir() + "/data/" + kAgentSocketDir + "/" + kAgentSocketName;
+  TestCloud cloud(Value::object(), agent_path(), socket);
+  const std::string endpoint = cloud.connector().agent_endpoint(cloud.environment());
+  CHECK(endpoint == "ipc:///run/slipway-controller/agent.sock");
+  auto context = Contextualization::parse(read_text(h.register_agent("inside")));
+  REQUIRE(context.ok());
+  context->endpoint = endpoint;
+  MachineSpec s = cloud.spec("inside");
+  s.context = *context;
+  Machine m = cloud.launch_one(s);
+  INFO("console: " << cloud.connector().console_log(m.machine_id).value());
+  CHECK(eventually([&] { return h.agent_state("inside") == "connected"; }, 20000));
+  Value status = h.cli_json({"status"});
+  for (const auto& agent : status["agents"].items()) {
+    if (agent["name"].str() == "inside") CHECK(agent["address"].str() == "local socket");
+  }
+  // The machine sees the socket's directory and nothing else of the data
+  // directory, and cannot write there.
+  auto listing = cloud.in_machine(m.machine_id, "ls -A /run/slipway-controller");
+  CHECK(trimmed(listing.out) == kAgentSocketName);
+  auto write = cloud.in_machine(m.machine_id, "touch /run/slipway-controller/x");
+  CHECK(write.status != 0);
+  CHECK_FALSE(fs::exists(fs::dirname(socket) + "/x"));
 }

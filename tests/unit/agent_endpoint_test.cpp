@@ -1,12 +1,15 @@
 // The agent endpoint on the controller's event loop, held to the reference:
-// libzmq's own CURVE client (a DEALER) over loopback TCP. And raw TCP peers
-// that never finish a handshake.
+// libzmq's own CURVE client (a DEALER) over loopback TCP and over the Unix
+// socket (libzmq's ipc transport). And raw TCP peers that never finish a
+// handshake.
 #include "controller/agent_endpoint.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -17,8 +20,10 @@
 #include <zmq.hpp>
 
 #include "common/crypto.h"
+#include "common/fs.h"
 #include "common/protocol.h"
 #include "support/curve_socket.h"
+#include "support/temp_dir.h"
 
 using namespace slipway;
 using namespace slipway::controller;
@@ -47,15 +52,17 @@ struct Rig {
                 .ok());
   }
 
-  // A libzmq CURVE DEALER with `keys`, connected to the endpoint.
+  // A libzmq CURVE DEALER with `keys`, connected to the endpoint's TCP
+  // listener, or to `where`.
   std::unique_ptr<zmq::socket_t> dealer(const crypto::KeyPair& keys,
-                                        const std::string& server_key = "") {
+                                        const std::string& server_key = "",
+                                        const std::string& where = "") {
     auto d = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     REQUIRE(crypto::make_curve_client(*d, keys, server_key.empty() ? server.public_key : server_key)
                 .ok());
     d->set(zmq::sockopt::linger, 0);
     d->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxMessageSize));
-    d->connect(endpoint.bound_endpoint());
+    d->connect(where.empty() ? endpoint.bound_endpoint() : where);
     return d;
   }
 
@@ -252,6 +259,86 @@ TEST_CASE("peers that never finish a handshake cannot hold more than 256 connect
   for (size_t i = 8; i < silent.size(); ++i) ::close(silent[i]);
   REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 0; }));
   CHECK(rig.endpoint.connections() == 1);
+}
+
+TEST_CASE("agents on the controller's host reach the endpoint over its Unix socket too",
+          "[endpoint]") {
+  Rig rig;
+  test::TempDir dir;
+  const std::string path = dir.path() + "/agent.sock";
+  REQUIRE(rig.endpoint.listen_local(path).ok());
+  CHECK(rig.endpoint.local_endpoint() == "ipc://" + path);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0600);
+
+  rig.on_frame = [&](const AgentFrame& frame) {
+    proto::Reply reply;
+    reply.id = rig.frames.size() + 1;
+    CHECK(rig.endpoint.send(frame.routing_id, reply));
+  };
+  auto d = rig.dealer(rig.agent, "", rig.endpoint.local_endpoint());
+  for (uint64_t i = 1; i <= 3; ++i) {
+    d->send(zmq::buffer(heartbeat()));
+    auto decoded = proto::decode_controller_message(rig.answer(*d));
+    REQUIRE(decoded.ok());
+    CHECK(std::get<proto::Reply>(*decoded).id == i);
+  }
+  REQUIRE(rig.frames.size() == 3);
+  CHECK(rig.frames[0].public_key == rig.agent.public_key);
+  CHECK(rig.frames[0].peer_address.empty());  // no IP address to take for the machine's
+
+  // CURVE still decides: a key that is not admitted gets nothing through.
+  auto stranger = rig.dealer(crypto::generate_keypair().value(), "", rig.endpoint.local_endpoint());
+  stranger->send(zmq::buffer(heartbeat()));
+  rig.run_for(std::chrono::milliseconds(300));
+  CHECK(rig.frames.size() == 3);
+
+  // Both listeners serve at once.
+  auto over_tcp = rig.dealer(rig.agent);
+  over_tcp->send(zmq::buffer(heartbeat()));
+  REQUIRE(proto::decode_controller_message(rig.answer(*over_tcp)).ok());
+  CHECK(rig.frames.back().peer_address == "127.0.0.1");
+
+  rig.endpoint.stop();
+  CHECK_FALSE(fs::exists(path));  // a stopped controller leaves no socket behind
+}
+
+TEST_CASE("a dead controller's agent socket is replaced; no other file is", "[endpoint]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/agent.sock";
+  {
+    // A socket file whose listener is gone, as a killed controller leaves it.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    ::close(fd);
+  }
+  Rig rig;
+  REQUIRE(rig.endpoint.listen_local(path).ok());
+  auto d = rig.dealer(rig.agent, "", rig.endpoint.local_endpoint());
+  d->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 1; }));
+
+  const std::string file = dir.path() + "/precious";
+  REQUIRE(fs::write_file_atomic(file, "keep me\n", 0600).ok());
+  Rig other;
+  auto refused = other.endpoint.listen_local(file);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code() == Code::kFailedPrecondition);
+  CHECK(fs::read_file(file, 100).value() == "keep me\n");
+  CHECK(other.endpoint.local_endpoint().empty());
+
+  for (const std::string& bad : {std::string("agent.sock"), "/" + std::string(120, 'a'),
+                                 std::string("/tmp/with space.sock")}) {
+    INFO(bad);
+    auto started = other.endpoint.listen_local(bad);
+    REQUIRE_FALSE(started.ok());
+    CHECK(started.error().code() == Code::kInvalidArgument);
+  }
 }
 
 TEST_CASE("agent endpoints that are not tcp://HOST:PORT are refused with one error", "[endpoint]") {

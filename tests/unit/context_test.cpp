@@ -31,6 +31,28 @@ TEST_CASE("contextualization survives its text, kernel and user-data forms", "[c
   }
 }
 
+TEST_CASE("a machine on the controller's host may be given its Unix socket", "[context]") {
+  Contextualization c = sample();
+  c.endpoint = "ipc:///run/slipway-controller/agent.sock";
+  for (auto parsed : {Contextualization::parse(c.to_text()),
+                      Contextualization::parse_kernel_args(c.to_kernel_args())}) {
+    REQUIRE(parsed.ok());
+    CHECK(parsed->endpoint == c.endpoint);
+  }
+  CHECK(ipc_path(c.endpoint) == "/run/slipway-controller/agent.sock");
+  // A path a socket cannot have, or that would not survive a kernel command line.
+  for (const std::string& bad :
+       {std::string("ipc://relative.sock"), std::string("ipc://"),
+        "ipc:///" + std::string(107, 'a'), std::string("ipc:///a b"), std::string("ipc:///a\tb")}) {
+    INFO(bad);
+    CHECK_FALSE(ipc_path(bad).has_value());
+    c.endpoint = bad;
+    CHECK(Contextualization::parse(c.to_text()).error().message().find("endpoint") !=
+          std::string::npos);
+  }
+  CHECK(ipc_path("ipc:///" + std::string(106, 'a')).has_value());  // 107 bytes: the most there is
+}
+
 TEST_CASE("bad contextualization is refused with the field named", "[context]") {
   Contextualization c = sample();
   c.endpoint = "udp://1.2.3.4:5";

@@ -46,6 +46,9 @@ Result<LaunchRequest> parse_launch_request(int argc, char** argv) {
     } else if (flag == "--cgroup") {
       if (!absolute(value)) return usage("--cgroup needs an absolute path");
       r.cgroups.push_back(value);
+    } else if (flag == "--agent-socket-dir") {
+      if (!absolute(value)) return usage("--agent-socket-dir needs an absolute path");
+      r.agent_socket_dir = value;
     } else {
       return usage("unknown option " + flag);
     }

@@ -18,6 +18,7 @@ struct LaunchRequest {
   std::string gateway;               // "10.213.0.1"
   std::vector<std::string> hide;     // paths (inside the machine) to cover
   std::vector<std::string> cgroups;  // control groups to join before anything else
+  std::string agent_socket_dir;      // host directory bound at kAgentSocketDirInMachine, or ""
   std::vector<std::string> command;  // PID 1 of the machine, run inside it
 };
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/local/launch_protocol.h"
 #include "connectors/local/launcher/confinement.h"
 
 namespace slipway::connectors::local::launcher {
@@ -77,6 +78,21 @@ void populate_dev(const std::string& root) {
   }
 }
 
+// The directory of the controller's Unix socket for agents, read-only: the
+// agent can connect (a socket needs no write access to its file system) but
+// nothing in the machine can put anything there. A directory and not the
+// socket itself, so a restarted controller's new socket shows too.
+void bind_agent_socket(const std::string& root, const std::string& host_dir) {
+  const std::string path = root + kAgentSocketDirInMachine;
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create " + path);
+  const std::string what = std::string("cannot bind ") + host_dir + " at " +
+                           kAgentSocketDirInMachine + " in the machine";
+  check(::mount(host_dir.c_str(), path.c_str(), nullptr, MS_BIND, nullptr), what);
+  check(::mount(nullptr, path.c_str(), nullptr,
+                MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+        what);
+}
+
 void mount_root(const LaunchRequest& r) {
   const std::string root = r.machine_dir + "/merged";
   // Nothing mounted from here on may propagate back to the host.
@@ -93,6 +109,7 @@ void mount_root(const LaunchRequest& r) {
   mount_at(root, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   check(::mkdir((root + "/run/lock").c_str(), 01777), "cannot create /run/lock in the machine");
   mount_at(root, "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  if (!r.agent_socket_dir.empty()) bind_agent_socket(root, r.agent_socket_dir);
 }
 
 // The old root is stacked under the new one by pivot_root(".", ".") and then
