@@ -28,6 +28,9 @@ constexpr size_t kMaxQueued = 32 << 20;
 // handshake work on the loop) stays bounded. A handshake takes a few
 // milliseconds, so agents starting together stay far below it.
 constexpr size_t kMaxHandshaking = 256;
+// Of those, what one IP address may hold: a peer that opens connections and
+// never finishes them fills its own share, not every agent's.
+constexpr size_t kMaxHandshakingPerAddress = 32;
 
 // "tcp://HOST:PORT" with HOST "*" for every IPv4 address, or an address,
 // IPv6 in brackets; PORT "*" for one the system picks.
@@ -212,13 +215,18 @@ void AgentEndpoint::open(Stream::socket socket) {
   if (!peer) return;  // already gone
   if (!peer->address.empty()) socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);
-  if (handshaking_ >= kMaxHandshaking) {
+  size_t& from_address = handshaking_from_[peer->address];
+  if (handshaking_ >= kMaxHandshaking ||
+      (!peer->address.empty() && from_address >= kMaxHandshakingPerAddress)) {
     if (quiet_.allow())
-      LOG_WARN("closed a connection from %s: %zu others are still in their handshake",
-               peer->display.c_str(), handshaking_);
+      LOG_WARN("closed a connection from %s: %zu others%s are still in their handshake",
+               peer->display.c_str(), handshaking_ >= kMaxHandshaking ? handshaking_ : from_address,
+               handshaking_ >= kMaxHandshaking ? "" : " from there");
+    if (from_address == 0) handshaking_from_.erase(peer->address);
     return;  // the socket closes as it goes out of scope
   }
   ++handshaking_;
+  ++from_address;
   auto c = std::make_shared<Connection>(std::move(socket), "c" + std::to_string(next_id_++),
                                         peer->display, authorize_, public_key_, secret_key_);
   c->address = peer->address;
@@ -337,6 +345,8 @@ void AgentEndpoint::handshake_over(const ConnectionPtr& c) {
   if (!c->in_handshake) return;
   c->in_handshake = false;
   --handshaking_;
+  auto from = handshaking_from_.find(c->address);
+  if (from != handshaking_from_.end() && --from->second == 0) handshaking_from_.erase(from);
 }
 
 void AgentEndpoint::close(const ConnectionPtr& c) {

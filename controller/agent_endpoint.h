@@ -78,7 +78,8 @@ class AgentEndpoint {
   uint64_t malformed() const { return malformed_; }
   // Connections open now, handshaken or not.
   size_t connections() const { return connections_.size(); }
-  // Of those, the ones still in their handshake.
+  // Of those, the ones still in their handshake: at most 256, and at most
+  // 32 from one IP address; more are closed on arrival.
   size_t handshaking() const { return handshaking_; }
 
  private:
@@ -109,6 +110,7 @@ class AgentEndpoint {
   std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
   uint64_t next_id_ = 1;
   size_t handshaking_ = 0;
+  std::unordered_map<std::string, size_t> handshaking_from_;  // by IP address ("" local)
   // At most one warning a second about connections that fail their handshake.
   struct Quiet {
     std::chrono::steady_clock::time_point last{};

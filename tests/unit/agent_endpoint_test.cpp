@@ -99,9 +99,13 @@ std::string log_message(size_t size) {
   return proto::encode(proto::AgentMessage{log});
 }
 
-// A plain TCP connection to the endpoint.
-int raw_connect(int port) {
+// A plain TCP connection to the endpoint, from `source` (any of 127/8).
+int raw_connect(int port, const char* source = "127.0.0.1") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  REQUIRE(::inet_pton(AF_INET, source, &from.sin_addr) == 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
@@ -244,9 +248,13 @@ TEST_CASE("peers that never finish a handshake cannot hold more than 256 connect
           "[endpoint]") {
   Rig rig;
   std::vector<int> silent;
-  for (int i = 0; i < 256; ++i) silent.push_back(raw_connect(rig.endpoint.port()));
+  // From eight addresses, 32 each: as many as one address may hold.
+  for (int i = 0; i < 256; ++i) {
+    std::string source = "127.0.0." + std::to_string(2 + i / 32);
+    silent.push_back(raw_connect(rig.endpoint.port(), source.c_str()));
+  }
   REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 256; }));
-  int one_more = raw_connect(rig.endpoint.port());
+  int one_more = raw_connect(rig.endpoint.port(), "127.0.0.20");
   REQUIRE(rig.run_until([&] { return closed_by_peer(one_more); }));
   ::close(one_more);
   CHECK(rig.endpoint.connections() == 256);
@@ -259,6 +267,34 @@ TEST_CASE("peers that never finish a handshake cannot hold more than 256 connect
   for (size_t i = 8; i < silent.size(); ++i) ::close(silent[i]);
   REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 0; }));
   CHECK(rig.endpoint.connections() == 1);
+}
+
+TEST_CASE("one address cannot hold more than 32 handshakes; agents elsewhere still get in",
+          "[endpoint]") {
+  Rig rig;
+  std::vector<int> silent;
+  for (int i = 0; i < 32; ++i) silent.push_back(raw_connect(rig.endpoint.port(), "127.0.0.2"));
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 32; }));
+  int one_more = raw_connect(rig.endpoint.port(), "127.0.0.2");
+  REQUIRE(rig.run_until([&] { return closed_by_peer(one_more); }));
+  ::close(one_more);
+  int elsewhere = raw_connect(rig.endpoint.port(), "127.0.0.3");
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 33; }));
+  CHECK_FALSE(closed_by_peer(elsewhere));
+  auto d = rig.dealer(rig.agent);  // from 127.0.0.1
+  d->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 1; }));
+  // Once one of its connections goes, that address may open another.
+  ::close(silent.back());
+  silent.pop_back();
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 32; }));
+  int again = raw_connect(rig.endpoint.port(), "127.0.0.2");
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 33; }));
+  CHECK_FALSE(closed_by_peer(again));
+  for (int fd : silent) ::close(fd);
+  ::close(again);
+  ::close(elsewhere);
+  REQUIRE(rig.run_until([&] { return rig.endpoint.handshaking() == 0; }));
 }
 
 TEST_CASE("agents on the controller's host reach the endpoint over its Unix socket too",
