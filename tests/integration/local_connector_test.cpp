@@ -268,6 +268,29 @@ std::map<std::string, std::string> cgroups_of(pid_t pid) {
   return dirs;
 }
 
+// Launches machine "inside" with a real agent registered with `h` and
+// connecting to `endpoint`; returns it once slipwayd says it is connected.
+Machine launch_connected(TestCloud& cloud, Harness& h, const std::string& endpoint) {
+  auto context = Contextualization::parse(read_text(h.register_agent("inside")));
+  REQUIRE(context.ok());
+  context->endpoint = endpoint;
+  MachineSpec s = cloud.spec("inside");
+  s.context = *context;
+  Machine m = cloud.launch_one(s);
+  INFO("console: " << cloud.connector().console_log(m.machine_id).value());
+  CHECK(eventually([&] { return h.agent_state("inside") == "connected"; }, 20000));
+  return m;
+}
+
+// The address `slipway status` shows for agent `name`.
+std::string agent_address(Harness& h, const std::string& name) {
+  Value status = h.cli_json({"status"});
+  for (const auto& agent : status["agents"].items()) {
+    if (agent["name"].str() == name) return agent["address"].str();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("the local connector is registered as type local and checks its settings",
@@ -745,18 +768,9 @@ TEST_CASE("a real agent in a local machine connects back to slipwayd over the br
   // Listening on the cloud's bridge only, as slipwayd would for its machines.
   Harness h("", "tcp://" + controller + ":*");
   h.start();
-  auto context = Contextualization::parse(read_text(h.register_agent("inside")));
-  REQUIRE(context.ok());
-  context->endpoint = "tcp://" + controller + ":" + std::to_string(h.agent_port());
-  MachineSpec s = cloud.spec("inside");
-  s.context = *context;
-  Machine m = cloud.launch_one(s);
-  INFO("console: " << cloud.connector().console_log(m.machine_id).value());
-  CHECK(eventually([&] { return h.agent_state("inside") == "connected"; }, 20000));
-  Value status = h.cli_json({"status"});
-  for (const auto& agent : status["agents"].items()) {
-    if (agent["name"].str() == "inside") CHECK(agent["address"].str() == m.address);
-  }
+  Machine m =
+      launch_connected(cloud, h, "tcp://" + controller + ":" + std::to_string(h.agent_port()));
+  CHECK(agent_address(h, "inside") == m.address);
 }
 
 TEST_CASE("a real agent in a local machine reaches slipwayd through its Unix socket",
@@ -769,18 +783,8 @@ TEST_CASE("a real agent in a local machine reaches slipwayd through its Unix soc
   TestCloud cloud(Value::object(), agent_path(), socket);
   const std::string endpoint = cloud.connector().agent_endpoint(cloud.environment());
   CHECK(endpoint == "ipc:///run/slipway-controller/agent.sock");
-  auto context = Contextualization::parse(read_text(h.register_agent("inside")));
-  REQUIRE(context.ok());
-  context->endpoint = endpoint;
-  MachineSpec s = cloud.spec("inside");
-  s.context = *context;
-  Machine m = cloud.launch_one(s);
-  INFO("console: " << cloud.connector().console_log(m.machine_id).value());
-  CHECK(eventually([&] { return h.agent_state("inside") == "connected"; }, 20000));
-  Value status = h.cli_json({"status"});
-  for (const auto& agent : status["agents"].items()) {
-    if (agent["name"].str() == "inside") CHECK(agent["address"].str() == "local socket");
-  }
+  Machine m = launch_connected(cloud, h, endpoint);
+  CHECK(agent_address(h, "inside") == "local socket");
   // The machine sees the socket's directory and nothing else of the data
   // directory, and cannot write there.
   auto listing = cloud.in_machine(m.machine_id, "ls -A /run/slipway-controller");
