@@ -150,12 +150,13 @@ Status AgentEndpoint::listen_local(const std::string& path) {
     }
     ::unlink(path.c_str());  // a dead controller's; the data directory's lock says no live one's
   }
-  mode_t old = ::umask(0177);
-  Status listening =
-      listen(Stream::endpoint(asio::local::stream_protocol::endpoint(path)), endpoint);
-  ::umask(old);
-  SLIPWAY_RETURN_IF_ERROR(listening);
+  SLIPWAY_RETURN_IF_ERROR(
+      listen(Stream::endpoint(asio::local::stream_protocol::endpoint(path)), endpoint));
   local_ = endpoint;
+  // Connecting takes write permission on the socket: the owner's alone. Until
+  // this chmod the directory (0700) is what keeps others out.
+  if (::chmod(path.c_str(), 0600) != 0)
+    LOG_WARN("cannot make %s mode 0600: %s", path.c_str(), std::strerror(errno));
   return ok_status();
 }
 
