@@ -63,13 +63,20 @@ struct ConnectorEnvironment {
   std::string agent_path;  // the static slipway-agent to put into machines
   std::string images_dir;  // where reference images built under images/ are found
   int agent_port = 0;      // the port the controller listens on for agents
-  // The controller's Unix socket for agents (kAgentSocketName in a directory
-  // of its own), "" when it has none: machines on this host may use it.
-  std::string agent_socket;
+  // The directory holding the controller's Unix socket for agents
+  // (kAgentSocketName, alone there), "" when it has none: machines on this
+  // host may use it.
+  std::string agent_socket_dir;
 };
 
 inline constexpr const char* kAgentSocketDir = "agent-socket";
 inline constexpr const char* kAgentSocketName = "agent.sock";
+
+// "tcp://ADDRESS:PORT": how machines that do not share the controller's
+// kernel reach it.
+inline std::string tcp_agent_endpoint(const std::string& address, int port) {
+  return "tcp://" + address + ":" + std::to_string(port);
+}
 
 class Connector {
  public:
@@ -83,12 +90,10 @@ class Connector {
   // The address machines of this cloud use to reach the controller.
   virtual std::string controller_address() const = 0;
 
-  // The endpoint machines of this cloud connect their agents to:
-  // tcp://controller_address():PORT unless the cloud can hand its machines
-  // the controller's Unix socket (environment's agent_socket).
-  virtual std::string agent_endpoint(const ConnectorEnvironment& environment) const {
-    return "tcp://" + controller_address() + ":" + std::to_string(environment.agent_port);
-  }
+  // The endpoint machines of this cloud connect their agents to: the
+  // controller's Unix socket when the cloud can hand it to its machines (its
+  // environment's agent_socket_dir), else tcp_agent_endpoint().
+  virtual std::string agent_endpoint() const = 0;
 
   virtual Capabilities capabilities() const = 0;
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,6 +57,14 @@ Result<tcp::endpoint> parse_listen(const std::string& endpoint) {
   return tcp::endpoint(address, static_cast<unsigned short>(std::stoul(parts->port)));
 }
 
+// A TCP listener's or peer's address out of Asio's generic endpoint.
+tcp::endpoint as_tcp(const asio::generic::stream_protocol::endpoint& generic) {
+  tcp::endpoint ip;
+  std::memcpy(ip.data(), generic.data(), std::min(generic.size(), ip.capacity()));
+  ip.resize(std::min(generic.size(), ip.capacity()));
+  return ip;
+}
+
 // Who is at the other end of an accepted connection, for the logs and the
 // frames: the IP address of a TCP peer, the pid of a local one. nullopt when
 // the peer has gone already.
@@ -74,11 +83,7 @@ std::optional<Peer> describe_peer(asio::generic::stream_protocol::socket& socket
       return std::nullopt;
     return Peer{"", "the local socket (pid " + std::to_string(cred.pid) + ")"};
   }
-  tcp::endpoint ip;
-  if (remote.size() > ip.capacity()) return std::nullopt;
-  std::memcpy(ip.data(), remote.data(), remote.size());
-  ip.resize(remote.size());
-  std::string address = ip.address().to_string();
+  std::string address = as_tcp(remote).address().to_string();
   return Peer{address, address};
 }
 }  // namespace
@@ -122,9 +127,7 @@ Status AgentEndpoint::start(const std::string& endpoint, const crypto::KeyPair& 
   handler_ = std::move(handler);
   SLIPWAY_RETURN_IF_ERROR(listen(Stream::endpoint(where), endpoint));
   boost::system::error_code ec;
-  auto bound = acceptors_.back()->local_endpoint(ec);
-  tcp::endpoint ip;
-  std::memcpy(ip.data(), bound.data(), std::min(bound.size(), ip.capacity()));
+  tcp::endpoint ip = as_tcp(acceptors_.back()->local_endpoint(ec));
   port_ = ip.port();
   std::string host = ip.address().to_string();
   bound_ =
@@ -184,7 +187,7 @@ void AgentEndpoint::stop() {
   *alive_ = false;
   boost::system::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
-  if (!local_.empty()) ::unlink(local_.c_str() + 6);
+  if (auto path = ipc_path(local_)) ::unlink(path->c_str());
   auto all = std::move(connections_);
   connections_.clear();
   for (auto& [id, c] : all) close(c);

@@ -210,19 +210,19 @@ std::string Controller::find_images_dir() const {
   return config_.data_dir + "/images";
 }
 
+std::string Controller::agent_socket_dir() const {
+  return config_.data_dir + "/" + connectors::kAgentSocketDir;
+}
+
 // Machines on this kernel (the local and process clouds) reach the
 // controller over a Unix socket in a directory of its own, which the local
 // cloud binds into each machine: no TCP, bridge or firewall in between, and
 // nothing a machine's scripts do to its network cuts its agent off. Without
 // it they use the TCP endpoint like any other.
-std::string Controller::agent_socket_path() const {
-  return config_.data_dir + "/" + connectors::kAgentSocketDir + "/" + connectors::kAgentSocketName;
-}
-
 void Controller::listen_locally() {
-  const std::string path = agent_socket_path();
-  Status listening = fs::make_dirs(fs::dirname(path), 0700);
-  if (listening.ok()) listening = endpoint_->listen_local(path);
+  const std::string dir = agent_socket_dir();
+  Status listening = fs::make_dirs(dir, 0700);
+  if (listening.ok()) listening = endpoint_->listen_local(dir + "/" + connectors::kAgentSocketName);
   if (!listening.ok()) {
     LOG_WARN("machines on this host will reach the controller over TCP: %s",
              listening.error().message().c_str());
@@ -235,7 +235,7 @@ connectors::ConnectorEnvironment Controller::connector_environment() const {
   environment.agent_path = find_agent_binary();
   environment.images_dir = find_images_dir();
   environment.agent_port = endpoint_->port();
-  if (!endpoint_->local_endpoint().empty()) environment.agent_socket = agent_socket_path();
+  if (!endpoint_->local_endpoint().empty()) environment.agent_socket_dir = agent_socket_dir();
   return environment;
 }
 

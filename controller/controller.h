@@ -79,7 +79,7 @@ class Controller final : private AgentLink, private KeyKeeper {
   std::string find_images_dir() const;
   connectors::ConnectorEnvironment connector_environment() const;
   void listen_locally();
-  std::string agent_socket_path() const;
+  std::string agent_socket_dir() const;
 
   // The control side: ops are registered by area (ops_*.cpp).
   void register_status_ops();

@@ -49,10 +49,10 @@ void ConnectorProvisioner::add_clouds(const Config& config,
     clouds_[cloud_config.name] = std::move(cloud);
     std::set<std::string> kept =
         keep.count(cloud_config.name) ? keep.at(cloud_config.name) : std::set<std::string>();
-    asio::post(pool_, [raw, promise, kept, env] {
+    asio::post(pool_, [raw, promise, kept] {
       Status status = raw->connector->prepare();
       if (status.ok()) {
-        raw->agent_endpoint = raw->connector->agent_endpoint(env);
+        raw->agent_endpoint = raw->connector->agent_endpoint();
         auto removed = raw->connector->reap(kept);
         if (!removed.ok()) {
           LOG_WARN("cloud %s: cannot remove leftovers: %s", raw->name.c_str(),

@@ -49,6 +49,9 @@ class BridgedConnector : public Connector {
   std::string controller_address() const override {
     return format_ipv4(settings_.subnet.bridge_address());
   }
+  std::string agent_endpoint() const override {
+    return tcp_agent_endpoint(controller_address(), env_.agent_port);
+  }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 
   std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override {

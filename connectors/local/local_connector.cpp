@@ -38,8 +38,8 @@ class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, Mac
 
   Status prepare() override;
   // The controller's Unix socket, bound into every machine, when it has one.
-  std::string agent_endpoint(const ConnectorEnvironment& environment) const override {
-    if (environment.agent_socket.empty()) return BridgedConnector::agent_endpoint(environment);
+  std::string agent_endpoint() const override {
+    if (env_.agent_socket_dir.empty()) return BridgedConnector::agent_endpoint();
     return std::string("ipc://") + kAgentSocketDirInMachine + "/" + kAgentSocketName;
   }
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
@@ -149,7 +149,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);
   args.gateway = format_ipv4(settings_.subnet.bridge_address());
   args.hide = runtime.hidden;
-  if (!env_.agent_socket.empty()) args.agent_socket_dir = fs::dirname(env_.agent_socket);
+  args.agent_socket_dir = env_.agent_socket_dir;
   args.command = {kAgentPathInMachine, "--context", kContextPathInMachine, "--state-dir",
                   kAgentStateDirInMachine};
   auto process = start_machine(runtime.launcher, args);

@@ -38,9 +38,9 @@ class ProcessConnector final : public Connector {
 
   std::string controller_address() const override { return address_; }
   // Its agents are processes of this host: the controller's Unix socket, when it has one.
-  std::string agent_endpoint(const ConnectorEnvironment& environment) const override {
-    if (environment.agent_socket.empty()) return Connector::agent_endpoint(environment);
-    return "ipc://" + environment.agent_socket;
+  std::string agent_endpoint() const override {
+    if (env_.agent_socket_dir.empty()) return tcp_agent_endpoint(address_, env_.agent_port);
+    return "ipc://" + env_.agent_socket_dir + "/" + kAgentSocketName;
   }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 

@@ -124,12 +124,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 class TestCloud {
  public:
   // `agent` is what machines run as their agent; the test script when empty.
-  // `agent_socket`: the controller's Unix socket for agents, if it has one.
+  // `agent_socket_dir`: where the controller's Unix socket for agents is, if it has one.
   explicit TestCloud(Value extra_settings = Value::object(), std::string agent = "",
-                     std::string agent_socket = "")
+                     std::string agent_socket_dir = "")
       // Not in /tmp: machines get a fresh tmpfs there, which would hide the
       // data directory whether or not the connector does.
-      : data_(working_dir()), agent_(std::move(agent)), agent_socket_(std::move(agent_socket)) {
+      : data_(working_dir()),
+        agent_(std::move(agent)),
+        agent_socket_dir_(std::move(agent_socket_dir)) {
     state_dir_ = data_.path() + "/clouds/test";
     REQUIRE(fs::make_dirs(state_dir_, 0700).ok());
     if (agent_.empty()) {
@@ -166,13 +168,9 @@ class TestCloud {
     CHECK(local::list_machine_netns(bridge_).empty());
   }
 
-  ConnectorEnvironment environment() const {
-    return ConnectorEnvironment{state_dir_, agent_, data_.path() + "/images", 7740, agent_socket_};
-  }
-
   // Another connector on the same cloud: what a restarted slipwayd makes.
   std::unique_ptr<Connector> make() {
-    ConnectorEnvironment env = environment();
+    ConnectorEnvironment env{state_dir_, agent_, data_.path() + "/images", 7740, agent_socket_dir_};
     auto made = registry_.make(CloudConfig{"test", "local", settings_}, env);
     REQUIRE(made.ok());
     return std::move(made).value();
@@ -239,7 +237,7 @@ class TestCloud {
 
  private:
   TempDir data_;
-  std::string state_dir_, agent_, agent_socket_, secret_, bridge_, subnet_;
+  std::string state_dir_, agent_, agent_socket_dir_, secret_, bridge_, subnet_;
   Value settings_;
   ConnectorRegistry registry_;
   std::unique_ptr<Connector> connector_;
@@ -779,9 +777,9 @@ TEST_CASE("a real agent in a local machine reaches slipwayd through its Unix soc
   // slipwayd listens on loopback only: the machine has no TCP path to it.
   Harness h;
   h.start();
-  const std::string socket = h.dir() + "/data/" + kAgentSocketDir + "/" + kAgentSocketName;
-  TestCloud cloud(Value::object(), agent_path(), socket);
-  const std::string endpoint = cloud.connector().agent_endpoint(cloud.environment());
+  const std::string socket_dir = h.dir() + "/data/" + kAgentSocketDir;
+  TestCloud cloud(Value::object(), agent_path(), socket_dir);
+  const std::string endpoint = cloud.connector().agent_endpoint();
   CHECK(endpoint == "ipc:///run/slipway-controller/agent.sock");
   Machine m = launch_connected(cloud, h, endpoint);
   CHECK(agent_address(h, "inside") == "local socket");
@@ -791,5 +789,5 @@ TEST_CASE("a real agent in a local machine reaches slipwayd through its Unix soc
   CHECK(trimmed(listing.out) == kAgentSocketName);
   auto write = cloud.in_machine(m.machine_id, "touch /run/slipway-controller/x");
   CHECK(write.status != 0);
-  CHECK_FALSE(fs::exists(fs::dirname(socket) + "/x"));
+  CHECK_FALSE(fs::exists(socket_dir + "/x"));
 }
