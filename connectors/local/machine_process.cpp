@@ -67,7 +67,7 @@ Result<std::string> find_launcher() {
                                               "the build tree and in " + SLIPWAY_LIBEXEC_DIR + ")");
 }
 
-Result<MachineProcess> start_machine(const std::string& launcher, const LaunchArguments& args) {
+std::vector<std::string> launch_command(const std::string& launcher, const LaunchArguments& args) {
   std::vector<std::string> argv = {launcher,        "--dir",      args.machine_dir,
                                    "--lower",       args.lower,   "--netns",
                                    args.netns_path, "--hostname", args.hostname};
@@ -80,8 +80,12 @@ Result<MachineProcess> start_machine(const std::string& launcher, const LaunchAr
     argv.insert(argv.end(), {"--agent-socket-dir", args.agent_socket_dir});
   argv.push_back("--");
   argv.insert(argv.end(), args.command.begin(), args.command.end());
+  return argv;
+}
 
-  SLIPWAY_ASSIGN_OR_RETURN(CommandResult result, run_command(argv, "", kLaunchTimeout));
+Result<MachineProcess> start_machine(const std::string& launcher, const LaunchArguments& args) {
+  SLIPWAY_ASSIGN_OR_RETURN(CommandResult result,
+                           run_command(launch_command(launcher, args), "", kLaunchTimeout));
   const std::string& out = result.output;
   if (result.status == 0 && out.rfind(kLaunchOk, 0) == 0) {
     char* end = nullptr;

@@ -40,6 +40,9 @@ struct MachineProcess {
   uint64_t start_time = 0;
 };
 
+// The launcher's command line for `args` (launch_protocol.h).
+std::vector<std::string> launch_command(const std::string& launcher, const LaunchArguments& args);
+
 // Runs the launcher and returns the machine's PID 1, or the launcher's one
 // sentence. On failure no process of the machine is left.
 Result<MachineProcess> start_machine(const std::string& launcher, const LaunchArguments& args);

@@ -3,12 +3,15 @@
 // tests/integration/local_connector_test.cpp.)
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "common/fs.h"
 #include "connectors/common/pidfd.h"
+#include "connectors/local/launcher/launch_request.h"
 #include "connectors/local/machine_cgroup.h"
 #include "connectors/local/machine_dir.h"
+#include "connectors/local/machine_process.h"
 #include "connectors/local/settings.h"
 
 using namespace slipway;
@@ -20,6 +23,41 @@ namespace {
 std::string contents(const std::string& path) {
   auto text = fs::read_file(path, 4096);
   return text.ok() ? *text : "(" + text.error().message() + ")";
+}
+
+// The launcher's main() reads its command line with parse_launch_request.
+Result<launcher::LaunchRequest> parse_launch(std::vector<std::string> words) {
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  return launcher::parse_launch_request(static_cast<int>(argv.size()), argv.data());
+}
+
+LaunchArguments every_launch_argument() {
+  LaunchArguments args;
+  args.machine_dir = "/var/lib/slipway/machines/slw3a-web-1";
+  args.lower = "/";
+  args.netns_path = "/run/netns/slw3a-web-1";
+  args.hostname = "web-1";
+  args.address = "10.213.0.7/24";
+  args.gateway = "10.213.0.1";
+  args.hide = {"/var/lib/slipway", "/root"};
+  args.cgroups = {"/sys/fs/cgroup/memory/slipway/slw3a-web-1", "/sys/fs/cgroup/pids/slipway/x"};
+  args.agent_socket_dir = "/var/lib/slipway/agent-socket";
+  args.command = {"/usr/sbin/slipway-agent", "--context", "/etc/slipway/context"};
+  return args;
+}
+
+// `words` with the value after `flag` replaced, or the flag and its value
+// dropped when `value` is null.
+std::vector<std::string> with(std::vector<std::string> words, const std::string& flag,
+                              const char* value) {
+  auto at = std::find(words.begin(), words.end(), flag);
+  REQUIRE(at != words.end());
+  if (value == nullptr)
+    words.erase(at, at + 2);
+  else
+    *(at + 1) = value;
+  return words;
 }
 
 }  // namespace
@@ -186,4 +224,73 @@ TEST_CASE("a host without cgroup controllers runs machines without limits, sayin
         "no cgroup memory and cpu controllers are mounted under /nonexistent-cgroup-root");
   CHECK(CgroupLayout::detect(false, "/nonexistent-cgroup-root").why_not() ==
         "no cgroup memory controller is mounted under /nonexistent-cgroup-root");
+}
+
+TEST_CASE("the launcher reads back every field of the command line slipwayd writes for it",
+          "[unit][local]") {
+  LaunchArguments args = every_launch_argument();
+  auto request = parse_launch(launch_command("/usr/libexec/slipway/slipway-local-launch", args));
+  REQUIRE(request.ok());
+  CHECK(request->machine_dir == args.machine_dir);
+  CHECK(request->lower == args.lower);
+  CHECK(request->netns == args.netns_path);
+  CHECK(request->hostname == args.hostname);
+  CHECK(request->address == args.address);
+  CHECK(request->gateway == args.gateway);
+  CHECK(request->hide == args.hide);
+  CHECK(request->cgroups == args.cgroups);
+  CHECK(request->agent_socket_dir == args.agent_socket_dir);
+  CHECK(request->command == args.command);
+
+  // The optional ones left out: no address, nothing hidden, no limits, TCP.
+  args.address.clear();
+  args.gateway.clear();
+  args.hide.clear();
+  args.cgroups.clear();
+  args.agent_socket_dir.clear();
+  request = parse_launch(launch_command("/l", args));
+  REQUIRE(request.ok());
+  CHECK(request->address.empty());
+  CHECK(request->gateway.empty());
+  CHECK(request->hide.empty());
+  CHECK(request->cgroups.empty());
+  CHECK(request->agent_socket_dir.empty());
+  CHECK(request->command == args.command);
+}
+
+TEST_CASE("the launcher refuses a bad command line with one sentence saying what is wrong",
+          "[unit][local]") {
+  const std::vector<std::string> good = launch_command("/l", every_launch_argument());
+  REQUIRE(parse_launch(good).ok());
+  std::vector<std::string> relative_command = good;
+  *(std::find(relative_command.begin(), relative_command.end(), "--") + 1) = "usr/sbin/agent";
+  std::vector<std::string> no_command(good.begin(), std::find(good.begin(), good.end(), "--") + 1);
+  std::vector<std::string> unknown = good;
+  unknown.insert(unknown.begin() + 1, {"--bogus", "1"});
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {with(good, "--dir", "machines/slw3a-web-1"),
+       "--dir, --lower and --netns need absolute paths"},
+      {with(good, "--netns", nullptr), "--dir, --lower and --netns need absolute paths"},
+      {with(good, "--lower", ""), "--dir, --lower and --netns need absolute paths"},
+      {with(good, "--hostname", nullptr), "--hostname needs a host name"},
+      {with(good, "--hostname", std::string(65, 'h').c_str()), "--hostname needs a host name"},
+      {with(good, "--gateway", nullptr), "--address and --gateway go together"},
+      {with(good, "--address", nullptr), "--address and --gateway go together"},
+      {with(good, "--hide", "root"), "--hide needs an absolute path"},
+      {with(good, "--cgroup", "slipway/x"), "--cgroup needs an absolute path"},
+      {with(good, "--agent-socket-dir", "agent-socket"),
+       "--agent-socket-dir needs an absolute path"},
+      {unknown, "unknown option --bogus"},
+      {{"/l", "--dir"}, "--dir needs a value"},
+      {relative_command, "the command after -- must start with an absolute path"},
+      {no_command, "the command after -- must start with an absolute path"},
+  };
+  for (const auto& [words, why] : cases) {
+    auto request = parse_launch(words);
+    INFO(why);
+    REQUIRE_FALSE(request.ok());
+    CHECK(request.error().code() == Code::kUsage);
+    CHECK(request.error().message().rfind("slipway-local-launch: " + why, 0) == 0);
+  }
 }
