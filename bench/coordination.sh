@@ -100,6 +100,9 @@ if want get; then
 fi
 
 if want wake; then
+  # The tail of this one follows the host's load: the machine's own floor
+  # (four empty hand-offs after the same idleness) first, to read it against.
+  echo "host floor, $("$build/bench/handoff_floor" 4)"
   id=$(run bench/wake)
   set -- $(slipway get "$id" consumer.1:wake_us)
   echo "blocked get woken by a set on another machine: p50 $1 us, p99 $2 us, max $3 us ($4 wakes)  [target p99 <= 2000 us]"
