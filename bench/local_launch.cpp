@@ -107,7 +107,7 @@ int run(int rounds) {
     for (int i = 0; i < rounds && status == 0; ++i) {
       MachineSpec s = spec(c, "single");
       start = Clock::now();
-      auto launched = c.launch({s});
+      auto launched = c.launch({s}, nullptr);
       launch_one.push_back(ms_since(start));
       if (!launched[0].ok()) {
         status = fail(launched[0].error().message());
@@ -126,7 +126,7 @@ int run(int rounds) {
         ids.push_back(batch.back().machine_id);
       }
       start = Clock::now();
-      auto launched = c.launch(batch);
+      auto launched = c.launch(batch, nullptr);
       launch_20 = ms_since(start);
       for (auto& r : launched) {
         if (!r.ok()) status = fail(r.error().message());

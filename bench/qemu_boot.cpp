@@ -147,7 +147,7 @@ struct Bench {
   // agent's connection, and sets `launched_ms` to launch()'s own time.
   Result<double> boot(const std::vector<MachineSpec>& batch, double* launched_ms) {
     const auto start = Clock::now();
-    auto results = connector.launch(batch);
+    auto results = connector.launch(batch, nullptr);
     *launched_ms = ms_between(start, Clock::now());
     std::set<std::string> addresses;
     for (auto& r : results) {

@@ -78,6 +78,10 @@ inline std::string tcp_agent_endpoint(const std::string& address, int port) {
   return "tcp://" + address + ":" + std::to_string(port);
 }
 
+// Told of one machine of a launch as soon as it is up or has failed: its
+// index in the specs and its result.
+using LaunchProgress = std::function<void(size_t index, const Result<Machine>& machine)>;
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -100,7 +104,15 @@ class Connector {
   // Launches the machines, in parallel where the cloud allows; one result per
   // spec, in the same order. A machine that fails to launch leaves nothing
   // behind, and its Error says why in one sentence.
-  virtual std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) = 0;
+  //
+  // `progress`, unless empty, is told of each machine as soon as its result
+  // is known, from whichever thread launched it, and before launch()
+  // returns, so the controller can act on the first machines of a batch
+  // while the last still start. A connector that never calls it is correct,
+  // only slower to report: the controller takes what it was not told from
+  // the results.
+  virtual std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs,
+                                              const LaunchProgress& progress) = 0;
 
   // Stops the machines and removes everything they used (processes, network
   // devices, mounts, disks). Idempotent: ids that are already gone succeed.

@@ -1,6 +1,7 @@
 #include "controller/provisioner.h"
 
 #include <boost/asio/post.hpp>
+#include <mutex>
 
 #include "common/log.h"
 
@@ -124,6 +125,23 @@ Result<std::string> ConnectorProvisioner::console_log(const std::string& cloud_n
 void ConnectorProvisioner::launch(const std::string& deployment, std::vector<LaunchOrder> orders) {
   if (orders.empty()) return;
   asio::post(pool_, [this, deployment, orders = std::move(orders)]() mutable {
+    // Each machine goes to the event loop as soon as the connector says it
+    // is up (its hostname parameter may be what other machines wait for),
+    // and at the latest with the batch's results.
+    std::vector<std::string> instances;
+    for (const auto& order : orders) instances.push_back(order.spec.instance);
+    std::mutex mutex;
+    std::vector<bool> reported(orders.size(), false);
+    auto report = [&](size_t i, const Result<connectors::Machine>& result) {
+      {
+        std::lock_guard lock(mutex);
+        if (i >= reported.size() || reported[i]) return;
+        reported[i] = true;
+      }
+      asio::post(io_, [this, deployment, instance = instances[i], result] {
+        launched_(deployment, instance, result);
+      });
+    };
     std::string cloud_name = orders.front().cloud;
     auto cloud = ready(cloud_name);
     std::vector<Result<connectors::Machine>> results;
@@ -136,21 +154,15 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
         order.spec.context.server_key = server_key_;
         specs.push_back(std::move(order.spec));
       }
-      results = (*cloud)->connector->launch(specs);
+      results = (*cloud)->connector->launch(specs, report);
       for (auto& spec : specs) spec.context.secret_key.assign(spec.context.secret_key.size(), '\0');
       if (results.size() != specs.size()) {
         results.assign(specs.size(),
                        Error(Code::kInternal,
                              "cloud " + cloud_name + " answered the wrong number of machines"));
       }
-      for (size_t i = 0; i < orders.size(); ++i) orders[i].spec.instance = specs[i].instance;
     }
-    for (size_t i = 0; i < orders.size(); ++i) {
-      std::string instance = orders[i].spec.instance;
-      Result<connectors::Machine> result = results[i];
-      asio::post(io_,
-                 [this, deployment, instance, result] { launched_(deployment, instance, result); });
-    }
+    for (size_t i = 0; i < results.size(); ++i) report(i, results[i]);
   });
 }
 

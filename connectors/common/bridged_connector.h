@@ -54,11 +54,15 @@ class BridgedConnector : public Connector {
   }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 
-  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override {
+  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs,
+                                      const LaunchProgress& progress) override {
     auto runtime = this->runtime();
-    return launch_machines(specs, kMaxParallel, [&](const MachineSpec& spec) {
-      return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
-    });
+    return launch_machines(
+        specs, kMaxParallel,
+        [&](const MachineSpec& spec) {
+          return runtime.ok() ? launch_one(spec, *runtime) : Result<Machine>(runtime.error());
+        },
+        progress);
   }
 
   Status terminate(const std::vector<std::string>& machine_ids) override {

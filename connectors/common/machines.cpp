@@ -76,9 +76,13 @@ Result<std::string> read_tail(const std::string& path, size_t max_size) {
 
 std::vector<Result<Machine>> launch_machines(
     const std::vector<MachineSpec>& specs, size_t max_threads,
-    const std::function<Result<Machine>(const MachineSpec&)>& launch_one) {
+    const std::function<Result<Machine>(const MachineSpec&)>& launch_one,
+    const LaunchProgress& progress) {
   std::vector<std::optional<Result<Machine>>> slots(specs.size());
-  parallel_for(specs.size(), max_threads, [&](size_t i) { slots[i] = launch_one(specs[i]); });
+  parallel_for(specs.size(), max_threads, [&](size_t i) {
+    slots[i] = launch_one(specs[i]);
+    if (progress) progress(i, *slots[i]);
+  });
   std::vector<Result<Machine>> results;
   results.reserve(specs.size());
   for (auto& slot : slots) results.push_back(std::move(*slot));

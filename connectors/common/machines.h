@@ -28,10 +28,12 @@ Status check_machine_id(const std::string& machine_id);
 Result<std::string> machine_hostname(const MachineSpec& spec);
 
 // Launches every machine of `specs` with `launch_one`, on at most
-// `max_threads` threads; the results in the order of `specs`.
+// `max_threads` threads, telling `progress` (unless empty) of each as it
+// ends; the results in the order of `specs`.
 std::vector<Result<Machine>> launch_machines(
     const std::vector<MachineSpec>& specs, size_t max_threads,
-    const std::function<Result<Machine>(const MachineSpec&)>& launch_one);
+    const std::function<Result<Machine>(const MachineSpec&)>& launch_one,
+    const LaunchProgress& progress);
 
 // Terminates every machine of `ids` with `terminate_one`, on at most
 // `max_threads` threads. (*done)[i] says whether ids[i] is gone; each failure

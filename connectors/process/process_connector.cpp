@@ -44,9 +44,13 @@ class ProcessConnector final : public Connector {
   }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 
-  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs) override {
+  std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs,
+                                      const LaunchProgress& progress) override {
     std::vector<Result<Machine>> out;
-    for (const auto& spec : specs) out.push_back(launch_one(spec));
+    for (const auto& spec : specs) {
+      out.push_back(launch_one(spec));
+      if (progress) progress(out.size() - 1, out.back());
+    }
     return out;
   }
 

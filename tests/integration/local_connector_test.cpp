@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -196,7 +197,7 @@ class TestCloud {
   }
 
   Machine launch_one(const MachineSpec& s) {
-    auto results = connector_->launch({s});
+    auto results = connector_->launch({s}, nullptr);
     REQUIRE(results.size() == 1);
     INFO((results[0].ok() ? "" : results[0].error().message()));
     REQUIRE(results[0].ok());
@@ -435,7 +436,7 @@ TEST_CASE("the host and other machines reach a local machine over the bridge",
           "[integration][local]") {
   REQUIRE_ROOT();
   TestCloud cloud;
-  auto results = cloud.connector().launch({cloud.spec("a"), cloud.spec("b")});
+  auto results = cloud.connector().launch({cloud.spec("a"), cloud.spec("b")}, nullptr);
   REQUIRE(results.size() == 2);
   REQUIRE(results[0].ok());
   REQUIRE(results[1].ok());
@@ -547,7 +548,7 @@ TEST_CASE("local reap removes the machines nobody keeps and namespaces without a
           "[integration][local]") {
   REQUIRE_ROOT();
   TestCloud cloud;
-  auto results = cloud.connector().launch({cloud.spec("kept"), cloud.spec("orphan")});
+  auto results = cloud.connector().launch({cloud.spec("kept"), cloud.spec("orphan")}, nullptr);
   REQUIRE(results[0].ok());
   REQUIRE(results[1].ok());
   const std::string kept = results[0].value().machine_id;
@@ -568,7 +569,7 @@ TEST_CASE("local reap removes the machines nobody keeps and namespaces without a
   CHECK(local::list_machine_netns(cloud.bridge()) == std::vector<std::string>{kept});
   CHECK(restarted->describe({kept})[0].vmstate == "running");
   // The restarted connector knows the kept machine's address is taken.
-  auto next = restarted->launch({cloud.spec("next")});
+  auto next = restarted->launch({cloud.spec("next")}, nullptr);
   REQUIRE(next[0].ok());
   CHECK(next[0]->address != results[0]->address);
 }
@@ -608,7 +609,7 @@ TEST_CASE("a bad rootfs for a local machine fails with a clear error and leaves 
   TempDir empty(working_dir());
   auto error_of = [&](const std::string& rootfs) {
     MachineSpec s = cloud.spec("bad", Value(Value::Object{{"rootfs", rootfs}}));
-    auto results = cloud.connector().launch({s});
+    auto results = cloud.connector().launch({s}, nullptr);
     REQUIRE_FALSE(results[0].ok());
     CHECK_FALSE(cloud.dir(s.machine_id).exists());
     return results[0].error().message();
@@ -634,7 +635,7 @@ TEST_CASE("a local machine whose agent cannot start fails cleanly", "[integratio
   REQUIRE(fs::write_file_atomic(broken, "neither ELF nor #!\n", 0755).ok());
   TestCloud cloud(Value::object(), broken);
   MachineSpec s = cloud.spec("broken");
-  auto results = cloud.connector().launch({s});
+  auto results = cloud.connector().launch({s}, nullptr);
   REQUIRE_FALSE(results[0].ok());
   CHECK(results[0].error().message() ==
         "cannot launch machine " + s.machine_id +
@@ -664,7 +665,7 @@ TEST_CASE("a local machine lives within its image's memory, and cpus too with cp
   small.resources.memory_mb = 64;
   small.resources.cpus = 2;
   MachineSpec roomy = cloud.spec("roomy");  // the default 512 MiB
-  auto results = cloud.connector().launch({small, roomy});
+  auto results = cloud.connector().launch({small, roomy}, nullptr);
   REQUIRE(results.size() == 2);
   for (const auto& r : results) {
     INFO((r.ok() ? "" : r.error().message()));
@@ -736,9 +737,20 @@ TEST_CASE("twenty local machines launch in one batch", "[integration][local]") {
   TestCloud cloud;
   std::vector<MachineSpec> specs;
   for (int i = 1; i <= 20; ++i) specs.push_back(cloud.spec("n" + std::to_string(i)));
+  // What progress is told, from the launching threads (Catch's assertions
+  // are for this thread only).
+  std::mutex mutex;
+  std::map<size_t, std::string> told;  // index: machine id or error
+  int told_twice = 0;
   auto start = std::chrono::steady_clock::now();
-  auto results = cloud.connector().launch(specs);
+  auto results = cloud.connector().launch(specs, [&](size_t i, const Result<Machine>& m) {
+    std::lock_guard lock(mutex);
+    told_twice += told.count(i) ? 1 : 0;
+    told[i] = m.ok() ? m->machine_id : m.error().message();
+  });
   double launched = seconds_since(start);
+  CHECK(told.size() == 20);
+  CHECK(told_twice == 0);
   std::set<std::string> addresses;
   std::vector<std::string> ids;
   for (auto& r : results) {
@@ -746,6 +758,7 @@ TEST_CASE("twenty local machines launch in one batch", "[integration][local]") {
     REQUIRE(r.ok());
     addresses.insert(r->address);
     ids.push_back(r->machine_id);
+    CHECK(told[ids.size() - 1] == r->machine_id);
   }
   CHECK(addresses.size() == 20);
   for (const auto& r : results) CHECK(icmp_echo(r.value().address, 3000));

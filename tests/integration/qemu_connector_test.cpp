@@ -170,7 +170,7 @@ class TestVmCloud {
   }
 
   Result<Machine> launch_one(const MachineSpec& s) {
-    auto results = connector_->launch({s});
+    auto results = connector_->launch({s}, nullptr);
     REQUIRE(results.size() == 1);
     return results[0];
   }
@@ -235,7 +235,7 @@ TEST_CASE("the qemu connector is registered as type qemu and says what it can do
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message() == "cloud vms: accel must be auto, kvm or tcg, not \"fast\"");
   // Unprepared, it launches nothing.
-  auto results = made.value()->launch({MachineSpec{}});
+  auto results = made.value()->launch({MachineSpec{}}, nullptr);
   REQUIRE(results.size() == 1);
   CHECK(results[0].error().message() == "cloud vms is not prepared");
 }

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
 
 #include "common/fs.h"
+#include "connectors/common/machines.h"
 #include "connectors/common/pidfd.h"
 #include "connectors/local/launcher/launch_request.h"
 #include "connectors/local/machine_cgroup.h"
@@ -293,4 +296,39 @@ TEST_CASE("the launcher refuses a bad command line with one sentence saying what
     CHECK(request.error().code() == Code::kUsage);
     CHECK(request.error().message().rfind("slipway-local-launch: " + why, 0) == 0);
   }
+}
+
+TEST_CASE("a batch launch tells of each machine as it comes up, not once the last has",
+          "[unit][connectors]") {
+  std::vector<MachineSpec> specs(2);
+  specs[0].machine_id = "late";
+  specs[1].machine_id = "early";
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<size_t> told;
+  auto results = launch_machines(
+      specs, 2,
+      [&](const MachineSpec& spec) -> Result<Machine> {
+        if (spec.machine_id == "late") {
+          // Comes up only once the early machine has been told of.
+          std::unique_lock lock(mutex);
+          if (!changed.wait_for(lock, std::chrono::seconds(10), [&] { return !told.empty(); }))
+            return Error(Code::kTimeout,
+                         "the early machine was not told of while this one started");
+        }
+        return Machine{spec.machine_id, "10.213.0.2", "running"};
+      },
+      [&](size_t i, const Result<Machine>&) {
+        {
+          std::lock_guard lock(mutex);
+          told.push_back(i);
+        }
+        changed.notify_all();
+      });
+  REQUIRE(results.size() == 2);
+  INFO((results[0].ok() ? "" : results[0].error().message()));
+  REQUIRE(results[0].ok());
+  CHECK(results[0]->machine_id == "late");
+  CHECK(results[1]->machine_id == "early");
+  CHECK(told == std::vector<size_t>{1, 0});
 }
