@@ -127,18 +127,23 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
   asio::post(pool_, [this, deployment, orders = std::move(orders)]() mutable {
     // Each machine goes to the event loop as soon as the connector says it
     // is up (its hostname parameter may be what other machines wait for),
-    // and at the latest with the batch's results.
-    std::vector<std::string> instances;
-    for (const auto& order : orders) instances.push_back(order.spec.instance);
-    std::mutex mutex;
-    std::vector<bool> reported(orders.size(), false);
-    auto report = [&](size_t i, const Result<connectors::Machine>& result) {
+    // and at the latest with the batch's results; once only, even from a
+    // connector that calls back twice or after launch() returned.
+    struct Reports {
+      std::mutex mutex;
+      std::vector<std::string> instances;
+      std::vector<bool> reported;
+    };
+    auto reports = std::make_shared<Reports>();
+    for (const auto& order : orders) reports->instances.push_back(order.spec.instance);
+    reports->reported.assign(orders.size(), false);
+    auto report = [this, deployment, reports](size_t i, const Result<connectors::Machine>& result) {
       {
-        std::lock_guard lock(mutex);
-        if (i >= reported.size() || reported[i]) return;
-        reported[i] = true;
+        std::lock_guard lock(reports->mutex);
+        if (i >= reports->reported.size() || reports->reported[i]) return;
+        reports->reported[i] = true;
       }
-      asio::post(io_, [this, deployment, instance = instances[i], result] {
+      asio::post(io_, [this, deployment, instance = reports->instances[i], result] {
         launched_(deployment, instance, result);
       });
     };
