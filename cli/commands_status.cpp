@@ -20,8 +20,13 @@ int print_status(Session& session) {
               human_duration(s["uptime_s"].as_int() * 1000).c_str(),
               static_cast<long long>(s["pid"].as_int()));
   std::printf("data          %s\n", s["data_dir"].str().c_str());
-  std::printf("agents        %lld connected, listening on %s\n",
-              static_cast<long long>(s["agents_connected"].as_int()),
+  const int64_t connected = s["agents_connected"].as_int();
+  const int64_t connections = s["agent_connections"].as_int();
+  std::printf("agents        %lld connected%s, listening on %s\n",
+              static_cast<long long>(connected),
+              connections == connected
+                  ? ""
+                  : (" (" + std::to_string(connections) + " connections open)").c_str(),
               s["agent_endpoint"].str().c_str());
   std::string deployments;
   for (const auto& [state, count] : s["deployments"].fields()) {

@@ -102,8 +102,9 @@ struct AgentEndpoint::Connection {
   asio::steady_timer timer;  // the handshake's deadline
   CurveServer session;
   std::string id;
-  std::string peer;            // for the logs: an address, or the local socket and pid
-  std::string address;         // the IP address, "" for a local peer
+  std::string peer;     // for the logs: an address, or the local socket and pid
+  std::string address;  // the IP address, "" for a local peer
+  std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   bool in_handshake = true;    // counted in handshaking_
   bool write_waiting = false;  // a wait for the socket to take more is pending
   bool closed = false;
@@ -268,6 +269,7 @@ void AgentEndpoint::read(const ConnectionPtr& c) {
         close(c);
         return;
       }
+      c->last_heard = std::chrono::steady_clock::now();
       received(c, std::string_view(buffer_.data(), n));
     }
     read(c);
@@ -361,6 +363,26 @@ void AgentEndpoint::close(const ConnectionPtr& c) {
   c->timer.cancel();
   c->socket.close(ignored);
   connections_.erase(c->id);
+}
+
+void AgentEndpoint::disconnect(const std::string& routing_id) {
+  auto it = connections_.find(routing_id);
+  if (it != connections_.end()) close(ConnectionPtr(it->second));
+}
+
+size_t AgentEndpoint::close_silent(std::chrono::milliseconds silence) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<ConnectionPtr> silent;
+  for (const auto& [id, c] : connections_) {
+    if (!c->in_handshake && now - c->last_heard > silence) silent.push_back(c);
+  }
+  for (const auto& c : silent) {
+    LOG_INFO("closed the connection from %s: nothing heard for %lld s", c->peer.c_str(),
+             static_cast<long long>(
+                 std::chrono::duration_cast<std::chrono::seconds>(now - c->last_heard).count()));
+    close(c);
+  }
+  return silent.size();
 }
 
 bool AgentEndpoint::send(const std::string& routing_id, const proto::ControllerMessage& message) {

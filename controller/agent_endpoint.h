@@ -69,6 +69,17 @@ class AgentEndpoint {
   // message is then dropped.
   bool send(const std::string& routing_id, const proto::ControllerMessage& message);
 
+  // Closes connection `routing_id`, if it is still open: one that a newer
+  // connection of the same agent has replaced.
+  void disconnect(const std::string& routing_id);
+
+  // Closes every connection past its handshake that has sent nothing for
+  // longer than `silence`, and returns how many. A peer that vanished
+  // without closing (a virtual machine killed, a host powered off) leaves a
+  // connection that nothing else would end. Agents send a heartbeat every
+  // few seconds whatever they are doing.
+  size_t close_silent(std::chrono::milliseconds silence);
+
   void stop();
 
   // A connection that has not finished its handshake this long after it

@@ -45,7 +45,12 @@ void Controller::on_hello(const AgentFrame& frame, const AgentIdentity& identity
     }
     welcome = std::move(*from_engine);
   }
-  bool reconnect = agents_.find(frame.public_key) != nullptr;
+  const AgentConnection* before = agents_.find(frame.public_key);
+  bool reconnect = before != nullptr;
+  // One connection per agent: the one it says hello on now replaces any
+  // other, which may be open still if its peer vanished without closing it.
+  if (before != nullptr && !before->routing_id.empty() && before->routing_id != frame.routing_id)
+    endpoint_->disconnect(before->routing_id);
   AgentConnection& c = agents_.hello(frame.public_key, identity, frame.routing_id, clock_.wall_ms(),
                                      clock_.steady_ms());
   c.agent_version = hello.agent_version;
@@ -66,6 +71,8 @@ void Controller::send_heartbeats() {
 }
 
 void Controller::check_liveness() {
+  // Connections first: an agent that is silent this long is lost below too.
+  endpoint_->close_silent(config_.heartbeat_timeout);
   auto lost =
       agents_.expire(clock_.wall_ms(), clock_.steady_ms(), config_.heartbeat_timeout.count());
   for (const auto& key : lost) {

@@ -66,6 +66,9 @@ Value Controller::status_value(const Caller& caller) {
       .set("agent_endpoint", endpoint_->bound_endpoint())
       .set("controller_key", keys_.public_key)
       .set("agents_connected", connected)
+      // Open on the agent endpoint, handshaken or not: more than agents
+      // connected for long would mean connections nothing ends.
+      .set("agent_connections", static_cast<int64_t>(endpoint_->connections()))
       .set("agents", std::move(agents))
       .set("deployments", std::move(deployments))
       .set("clouds", std::move(clouds));

@@ -1,11 +1,16 @@
 // The secure agent channel end to end: real slipwayd, real static agents,
 // real CURVE over loopback.
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <memory>
 #include <thread>
+#include <zmq.hpp>
 
 #include "common/context.h"
 #include "common/crypto.h"
 #include "common/fs.h"
+#include "common/protocol.h"
+#include "support/curve_socket.h"
 #include "support/harness.h"
 
 using namespace slipway;
@@ -120,6 +125,58 @@ TEST_CASE("a killed agent turns lost after the heartbeat timeout", "[integration
   CHECK(h.agent_state("gamma") == "connected");  // not before the timeout
   REQUIRE(eventually([&] { return h.agent_state("gamma") == "lost"; }, 6000));
   CHECK(read_text(h.log()).find("agent gamma is lost") != std::string::npos);
+}
+
+TEST_CASE("the connection of an agent that vanished without closing it is closed",
+          "[integration][agent]") {
+  Harness h(kFastHeartbeats);
+  h.start();
+  Process agent = h.start_agent(h.register_agent("delta"), "delta.log");
+  REQUIRE(eventually([&] { return h.agent_state("delta") == "connected"; }, 10000));
+  CHECK(h.cli_json({"status"})["agent_connections"].as_int() == 1);
+  // Stopped, the agent keeps its end open and says nothing, as a machine
+  // powered off or a virtual machine killed would.
+  agent.signal(SIGSTOP);
+  REQUIRE(eventually([&] { return h.agent_state("delta") == "lost"; }, 6000));
+  CHECK(
+      eventually([&] { return h.cli_json({"status"})["agent_connections"].as_int() == 0; }, 3000));
+  CHECK(h.cli({"status"}).out.find("agents        0 connected, listening") != std::string::npos);
+  agent.signal(SIGCONT);
+  // Back, it finds its connection closed and makes a new one.
+  REQUIRE(eventually([&] { return h.agent_state("delta") == "connected"; }, 10000));
+  CHECK(h.cli_json({"status"})["agent_connections"].as_int() == 1);
+}
+
+TEST_CASE("an agent's hello on a new connection closes its old one", "[integration][agent]") {
+  Harness h;
+  h.start();
+  auto context = Contextualization::parse(read_text(h.register_agent("epsilon")));
+  REQUIRE(context.ok());
+  zmq::context_t zmq_context;
+  auto connect_and_hello = [&] {
+    auto d = std::make_unique<zmq::socket_t>(zmq_context, zmq::socket_type::dealer);
+    REQUIRE(crypto::make_curve_client(*d, {context->public_key, context->secret_key},
+                                      context->server_key)
+                .ok());
+    d->set(zmq::sockopt::linger, 0);
+    d->set(zmq::sockopt::rcvtimeo, 10000);
+    d->set(zmq::sockopt::reconnect_ivl, -1);  // a closed connection stays closed
+    d->connect(context->endpoint);
+    proto::Hello hello;
+    hello.instance = "epsilon";
+    d->send(zmq::buffer(proto::encode(proto::AgentMessage{hello})));
+    zmq::message_t welcome;
+    REQUIRE(d->recv(welcome).has_value());
+    auto decoded = proto::decode_controller_message(welcome.to_string());
+    REQUIRE(decoded.ok());
+    CHECK(std::holds_alternative<proto::Welcome>(*decoded));
+    return d;
+  };
+  auto first = connect_and_hello();
+  auto second = connect_and_hello();
+  CHECK(
+      eventually([&] { return h.cli_json({"status"})["agent_connections"].as_int() == 1; }, 3000));
+  CHECK(h.agent_state("epsilon") == "connected");
 }
 
 TEST_CASE("after a controller crash and restart the agent reconnects by itself",

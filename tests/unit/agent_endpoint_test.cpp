@@ -234,6 +234,38 @@ TEST_CASE("libzmq's heartbeat PINGs are answered: a connection with a heartbeat 
   CHECK(rig.frames[1].routing_id == rig.frames[0].routing_id);
 }
 
+TEST_CASE("connections silent too long are closed, and any by its routing id; talkers stay",
+          "[endpoint]") {
+  Rig rig;
+  auto quiet = rig.dealer(rig.agent);
+  auto talker = rig.dealer(rig.agent);
+  quiet->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 1; }));
+  const std::string quiet_id = rig.frames[0].routing_id;
+  talker->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 2; }));
+  const std::string talker_id = rig.frames[1].routing_id;
+  int handshaking = raw_connect(rig.endpoint.port());  // never says a word
+  REQUIRE(rig.run_until([&] { return rig.endpoint.connections() == 3; }));
+
+  for (int i = 0; i < 5; ++i) {
+    rig.run_for(std::chrono::milliseconds(100));
+    talker->send(zmq::buffer(heartbeat()));
+  }
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 7; }));
+  CHECK(rig.endpoint.close_silent(std::chrono::milliseconds(300)) == 1);
+  CHECK(rig.endpoint.connections() == 2);  // the handshake has a deadline of its own
+  CHECK_FALSE(rig.endpoint.send(quiet_id, proto::Heartbeat{}));
+  CHECK(rig.endpoint.send(talker_id, proto::Heartbeat{}));
+
+  rig.endpoint.disconnect("c999");  // unknown: nothing happens
+  CHECK(rig.endpoint.connections() == 2);
+  rig.endpoint.disconnect(talker_id);
+  CHECK(rig.endpoint.connections() == 1);
+  CHECK_FALSE(rig.endpoint.send(talker_id, proto::Heartbeat{}));
+  ::close(handshaking);
+}
+
 TEST_CASE("a peer that sends garbage or never finishes its handshake is hung up on", "[endpoint]") {
   Rig rig;
   rig.endpoint.set_handshake_time(std::chrono::milliseconds(300));
