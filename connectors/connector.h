@@ -78,6 +78,16 @@ inline std::string tcp_agent_endpoint(const std::string& address, int port) {
   return "tcp://" + address + ":" + std::to_string(port);
 }
 
+// The controller's agent socket in `dir`, a directory where it is seen (the
+// host's agent_socket_dir, or where a machine has it bound), and the
+// "ipc://PATH" endpoint that names it.
+inline std::string agent_socket_path(const std::string& dir) {
+  return dir + "/" + kAgentSocketName;
+}
+inline std::string ipc_agent_endpoint(const std::string& dir) {
+  return "ipc://" + agent_socket_path(dir);
+}
+
 // Told of one machine of a launch as soon as it is up or has failed: its
 // index in the specs and its result.
 using LaunchProgress = std::function<void(size_t index, const Result<Machine>& machine)>;

@@ -222,7 +222,7 @@ std::string Controller::agent_socket_dir() const {
 void Controller::listen_locally() {
   const std::string dir = agent_socket_dir();
   Status listening = fs::make_dirs(dir, 0700);
-  if (listening.ok()) listening = endpoint_->listen_local(dir + "/" + connectors::kAgentSocketName);
+  if (listening.ok()) listening = endpoint_->listen_local(connectors::agent_socket_path(dir));
   if (!listening.ok()) {
     LOG_WARN("machines on this host will reach the controller over TCP: %s",
              listening.error().message().c_str());

@@ -40,7 +40,7 @@ class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, Mac
   // The controller's Unix socket, bound into every machine, when it has one.
   std::string agent_endpoint() const override {
     if (env_.agent_socket_dir.empty()) return BridgedConnector::agent_endpoint();
-    return std::string("ipc://") + kAgentSocketDirInMachine + "/" + kAgentSocketName;
+    return ipc_agent_endpoint(kAgentSocketDirInMachine);
   }
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
 

@@ -40,7 +40,7 @@ class ProcessConnector final : public Connector {
   // Its agents are processes of this host: the controller's Unix socket, when it has one.
   std::string agent_endpoint() const override {
     if (env_.agent_socket_dir.empty()) return tcp_agent_endpoint(address_, env_.agent_port);
-    return "ipc://" + env_.agent_socket_dir + "/" + kAgentSocketName;
+    return ipc_agent_endpoint(env_.agent_socket_dir);
   }
   Capabilities capabilities() const override { return Capabilities{false, true}; }
 
