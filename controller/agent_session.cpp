@@ -1,5 +1,6 @@
 // The controller's side of the agent protocol: hello, heartbeats, liveness,
 // keys admitted or revoked, and the engine's link to agents.
+#include <boost/asio/post.hpp>
 #include <variant>
 
 #include "common/log.h"
@@ -27,7 +28,18 @@ void Controller::on_agent_frame(AgentFrame&& frame) {
     return;
   }
   if (std::holds_alternative<proto::Heartbeat>(frame.message)) return;
-  if (!identity->deployment.empty()) engine_->on_message(*identity, frame.message);
+  if (identity->deployment.empty()) return;
+  engine_->on_message(*identity, frame.message);
+  write_pending_soon();
+}
+
+void Controller::write_pending_soon() {
+  if (write_posted_ || !engine_->pending_writes()) return;
+  write_posted_ = true;
+  boost::asio::post(io_, [this] {
+    write_posted_ = false;
+    engine_->write_pending();
+  });
 }
 
 void Controller::on_hello(const AgentFrame& frame, const AgentIdentity& identity,

@@ -4,16 +4,59 @@
 
 #include "common/log.h"
 #include "controller/deployment.h"
+#include "controller/sqlite.h"
 #include "controller/store.h"
 
 namespace slipway::controller {
 
-Status BarrierBook::persist(const std::string& deployment, const std::string& name,
-                            const std::string& instance) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(
-                     "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)"));
-  return stmt.bind(1, deployment).bind(2, name).bind(3, instance).run();
+std::map<size_t, Error> BarrierBook::write(const std::vector<Row>& rows) {
+  std::map<size_t, Error> failed;
+  auto fail_every = [&](const Error& error) {
+    for (size_t i = 0; i < rows.size(); ++i) failed.emplace(i, error);
+    return failed;
+  };
+  sql::Transaction tx(store_.db());
+  if (!tx.begin_status().ok()) return fail_every(tx.begin_status().error());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // A statement that fails leaves the transaction open for the others.
+    auto stmt = store_.db().prepare(
+        "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)");
+    Status done = stmt.ok() ? stmt->bind(1, rows[i].deployment)
+                                  .bind(2, rows[i].name)
+                                  .bind(3, rows[i].instance)
+                                  .run()
+                            : Status(stmt.error());
+    if (!done.ok()) failed.emplace(i, done.error());
+  }
+  Status committed = tx.commit();
+  if (!committed.ok()) return fail_every(committed.error());
+  return failed;
+}
+
+void BarrierBook::save() {
+  if (unsaved_.empty()) return;
+  std::vector<Row> rows = std::move(unsaved_);
+  unsaved_.clear();
+  auto failed = write(rows);
+  if (failed.empty()) return;
+  LOG_ERROR("cannot record %zu of %zu barrier arrivals, which are undone: %s", failed.size(),
+            rows.size(), failed.begin()->second.message().c_str());
+  for (const auto& [i, error] : failed) undo(rows[i], error);
+}
+
+void BarrierBook::undo(const Row& arrival, const Error& error) {
+  auto d = barriers_.find(arrival.deployment);
+  if (d == barriers_.end()) return;
+  auto it = d->second.find(arrival.name);
+  if (it == d->second.end() || it->second.released) return;
+  Barrier& b = it->second;
+  b.arrived.erase(arrival.instance);
+  auto w = std::find_if(b.waiters.begin(), b.waiters.end(),
+                        [&](const Waiter& waiter) { return waiter.instance == arrival.instance; });
+  if (w == b.waiters.end()) return;
+  Callback callback = std::move(w->callback);
+  b.waiters.erase(w);
+  callback(error);
 }
 
 bool BarrierBook::satisfied(const Deployment& d, const Barrier& b,
@@ -32,18 +75,25 @@ bool BarrierBook::satisfied(const Deployment& d, const Barrier& b,
                      [&](const Instance* i) { return b.arrived.count(i->name) > 0; });
 }
 
+void BarrierBook::release_if_satisfied(const Deployment& d, const std::string& name, Barrier& b) {
+  if (!any_satisfied(d, b)) return;
+  save();  // every arrival stored before anyone is answered
+  if (!b.released && any_satisfied(d, b)) release(d.id, name, b);
+}
+
 void BarrierBook::release(const std::string& deployment, const std::string& name, Barrier& b) {
   b.released = true;
-  // Answered first, recorded after: the answers travel while SQLite writes.
-  // A controller that dies in between has every arrival stored, so the
-  // agents' re-sent arrivals release the barrier again.
+  // Answered first, the release recorded after: the answers travel while
+  // SQLite writes. A controller that dies in between has every arrival
+  // stored (release_if_satisfied), so the agents' re-sent arrivals release
+  // the barrier again.
   auto waiters = std::move(b.waiters);
   b.waiters.clear();
   for (auto& w : waiters) w.callback(ok_status());
-  Status saved = persist(deployment, name, "");
-  if (!saved.ok())
+  auto failed = write({Row{deployment, name, ""}});
+  if (!failed.empty())
     LOG_ERROR("cannot record the release of barrier %s: %s", name.c_str(),
-              saved.error().message().c_str());
+              failed.begin()->second.message().c_str());
   LOG_DEBUG("%s barrier %s released: %zu arrived, %zu answered", deployment.c_str(), name.c_str(),
             b.arrived.size(), waiters.size());
 }
@@ -56,19 +106,13 @@ void BarrierBook::arrive(const Deployment& d, const std::string& name, const std
     return;
   }
   LOG_DEBUG("%s barrier %s reached by %s", d.id.c_str(), name.c_str(), instance.c_str());
-  if (b.arrived.insert(instance).second) {
-    Status saved = persist(d.id, name, instance);
-    if (!saved.ok()) {
-      callback(saved.error());
-      return;
-    }
-  }
+  if (b.arrived.insert(instance).second) unsaved_.push_back(Row{d.id, name, instance});
   // One waiter per instance: a re-sent arrival replaces the old one.
   b.waiters.erase(std::remove_if(b.waiters.begin(), b.waiters.end(),
                                  [&](const Waiter& w) { return w.instance == instance; }),
                   b.waiters.end());
   b.waiters.push_back(Waiter{instance, scope, deadline_steady, std::move(callback)});
-  if (any_satisfied(d, b)) release(d.id, name, b);
+  release_if_satisfied(d, name, b);
 }
 
 // Waiters nearly always share one scope, and each check walks the live
@@ -92,7 +136,7 @@ void BarrierBook::check(const Deployment& d) {
   if (it == barriers_.end()) return;
   for (auto& [name, b] : it->second) {
     if (b.released || b.waiters.empty()) continue;
-    if (any_satisfied(d, b)) release(d.id, name, b);
+    release_if_satisfied(d, name, b);
   }
 }
 
@@ -146,6 +190,9 @@ Status BarrierBook::load(const std::string& deployment) {
 void BarrierBook::forget(const std::string& deployment) {
   fail_all(deployment, Error(Code::kFailedPrecondition, "the deployment is over"));
   barriers_.erase(deployment);
+  unsaved_.erase(std::remove_if(unsaved_.begin(), unsaved_.end(),
+                                [&](const Row& row) { return row.deployment == deployment; }),
+                 unsaved_.end());
 }
 
 }  // namespace slipway::controller

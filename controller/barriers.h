@@ -4,6 +4,13 @@
 // stays released, so an instance that re-sends its arrival after a reconnect
 // passes at once. Arrivals and releases are kept in the store.
 //
+// Arrivals are written in groups: one commit for all that came in together,
+// not one each (100 instances reaching a barrier at once were 100 commits on
+// the controller's thread just as it had most to do). An arrival waits in
+// memory until save(), which the controller runs once its event loop has
+// handled what was ready, and which a release runs before its first answer:
+// no instance is released before every arrival that released it is stored.
+//
 // Not thread-safe: event loop only.
 #pragma once
 
@@ -44,6 +51,12 @@ class BarrierBook {
   Status load(const std::string& deployment);
   void forget(const std::string& deployment);
 
+  // True when arrivals wait to be written.
+  bool unsaved() const { return !unsaved_.empty(); }
+  // Writes the arrivals waiting, in one transaction. One that cannot be
+  // written is undone: it no longer counts, and its instance gets the error.
+  void save();
+
  private:
   struct Waiter {
     std::string instance;
@@ -59,12 +72,23 @@ class BarrierBook {
   bool satisfied(const Deployment& deployment, const Barrier& barrier,
                  const BarrierScope& scope) const;
   bool any_satisfied(const Deployment& deployment, const Barrier& barrier) const;
+  void release_if_satisfied(const Deployment& deployment, const std::string& name,
+                            Barrier& barrier);
   void release(const std::string& deployment, const std::string& name, Barrier& barrier);
-  Status persist(const std::string& deployment, const std::string& name,
-                 const std::string& instance);
+  // A row of the barriers table: an arrival, or with no instance a release.
+  struct Row {
+    std::string deployment;
+    std::string name;
+    std::string instance;
+  };
+  // Writes `rows` in one transaction; returns the error of each row that
+  // could not be written (every row's, when the commit failed), by index.
+  std::map<size_t, Error> write(const std::vector<Row>& rows);
+  void undo(const Row& arrival, const Error& error);
 
   Store& store_;
   std::map<std::string, std::map<std::string, Barrier>> barriers_;  // deployment -> name -> barrier
+  std::vector<Row> unsaved_;                                        // arrivals not written yet
 };
 
 }  // namespace slipway::controller

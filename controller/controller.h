@@ -60,6 +60,10 @@ class Controller final : private AgentLink, private KeyKeeper {
 
   // The agent side.
   void on_agent_frame(AgentFrame&& frame);
+  // Has the engine write what it held back for a group commit once the
+  // event loop has run the handlers ready now (a burst of barrier arrivals
+  // read together is stored in one commit).
+  void write_pending_soon();
   void on_hello(const AgentFrame& frame, const AgentIdentity& identity, const proto::Hello& hello);
   void send_heartbeats();
   void check_liveness();
@@ -112,6 +116,7 @@ class Controller final : private AgentLink, private KeyKeeper {
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer tick_timer_{io_};
   int64_t last_heartbeat_sent_ = 0;
+  bool write_posted_ = false;
 };
 
 }  // namespace slipway::controller

@@ -62,7 +62,9 @@ DeploymentEngine::DeploymentEngine(Store& store, const Clock& clock, EventLog& e
       barriers_(store),
       logs_(store, clock) {}
 
-DeploymentEngine::~DeploymentEngine() = default;
+DeploymentEngine::~DeploymentEngine() {
+  write_pending();
+}
 
 // ------------------------------------------------------------------ helpers
 
@@ -691,6 +693,7 @@ void DeploymentEngine::on_terminated(const std::string& id, const std::string& n
 // ------------------------------------------------------------------ time
 
 void DeploymentEngine::tick() {
+  write_pending();
   int64_t now = clock_.steady_ms();
   parameters_.expire(now);
   barriers_.expire(now);

@@ -143,6 +143,12 @@ class DeploymentEngine {
   // Deadlines: deployment and provisioning timeouts, waits.
   void tick();
 
+  // Writes held back for a group commit (barrier arrivals, barriers.h).
+  // The controller runs write_pending() once its event loop has handled
+  // what was ready, whenever pending_writes() says there is something.
+  bool pending_writes() const { return barriers_.unsaved(); }
+  void write_pending() { barriers_.save(); }
+
   int subscribe(std::function<void(const EngineNotice&)> watcher);
   void unsubscribe(int id);
 

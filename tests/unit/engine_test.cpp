@@ -15,8 +15,10 @@ namespace {
 struct FakeAgents : AgentLink {
   std::set<std::string> connected;  // display() of connected agents
   std::vector<std::pair<std::string, proto::ControllerMessage>> sent;
+  std::function<void(const proto::ControllerMessage&)> on_send;  // as each message leaves
   bool send(const AgentIdentity& who, const proto::ControllerMessage& m) override {
     if (!connected.count(who.display())) return false;
+    if (on_send) on_send(m);
     sent.emplace_back(who.display(), m);
     return true;
   }
@@ -414,6 +416,60 @@ TEST_CASE("named barriers release everyone at once, by all, count or nodes", "[e
   CHECK(f.agents.replies(s.display()).at(4).code == "timeout");
   f.engine->on_message(s, proto::Barrier{6, "bad name!", 0, {}, 0});
   CHECK(f.agents.replies(s.display()).at(6).code == "invalid-argument");
+}
+
+TEST_CASE("barrier arrivals are stored together, and all before anyone is released", "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  AgentIdentity s{id, "server.1"}, c1{id, "client.1"}, c2{id, "client.2"};
+  auto stored = [&](const std::string& name) {
+    auto stmt = f.store->db().prepare(
+        "SELECT COUNT(*) FROM barriers WHERE deployment=? AND name=? AND instance<>''");
+    REQUIRE(stmt.ok());
+    stmt->bind(1, id).bind(2, name);
+    REQUIRE(stmt->step().value());
+    return stmt->column_int(0);
+  };
+  // Arrivals wait for one commit together...
+  f.engine->on_message(s, proto::Barrier{1, "all", 0, {}, 0});
+  f.engine->on_message(c1, proto::Barrier{1, "all", 0, {}, 0});
+  CHECK(f.engine->pending_writes());
+  CHECK(stored("all") == 0);
+  f.engine->write_pending();
+  CHECK_FALSE(f.engine->pending_writes());
+  CHECK(stored("all") == 2);
+  // ...but the one that releases the barrier is stored before the first answer leaves.
+  std::vector<int64_t> stored_as_answered;
+  f.agents.on_send = [&](const proto::ControllerMessage& m) {
+    if (std::holds_alternative<proto::Reply>(m)) stored_as_answered.push_back(stored("all"));
+  };
+  f.engine->on_message(c2, proto::Barrier{1, "all", 0, {}, 0});
+  CHECK(stored_as_answered == std::vector<int64_t>{3, 3, 3});
+  f.agents.on_send = nullptr;
+
+  // Stored arrivals outlive a restart: two arrive, the controller restarts
+  // (their agents will re-send), and the third releases the barrier.
+  f.engine->on_message(s, proto::Barrier{2, "again", 0, {}, 0});
+  f.engine->on_message(c1, proto::Barrier{2, "again", 0, {}, 0});
+  f.engine->write_pending();
+  f.make_engine();
+  f.hello(id, "client.2");
+  f.engine->on_message(c2, proto::Barrier{2, "again", 0, {}, 0});
+  CHECK(f.agents.replies(c2.display()).at(2).code == "ok");
+
+  // An arrival that cannot be stored is undone and its instance told.
+  f.engine->on_message(s, proto::Barrier{3, "lost", 0, {}, 0});
+  f.engine->on_message(c1, proto::Barrier{3, "lost", 0, {}, 0});
+  REQUIRE(f.store->db().exec("ALTER TABLE barriers RENAME TO barriers_away").ok());
+  f.engine->write_pending();
+  CHECK(f.agents.replies(s.display()).at(3).code == "io");
+  CHECK(f.agents.replies(c1.display()).at(3).code == "io");
+  REQUIRE(f.store->db().exec("ALTER TABLE barriers_away RENAME TO barriers").ok());
+  f.engine->on_message(c2, proto::Barrier{3, "lost", 0, {}, 0});
+  CHECK(f.agents.replies(c2.display()).count(3) == 0);  // the other two no longer count
+  f.engine->write_pending();
+  CHECK(stored("lost") == 1);
 }
 
 TEST_CASE("a restarted controller carries on with the deployments that were running", "[engine]") {
