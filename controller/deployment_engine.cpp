@@ -641,12 +641,16 @@ void DeploymentEngine::on_launched(const std::string& id, const std::string& nam
     fail_instance(*d, *instance, machine.error().message());
     return;
   }
+  // An agent on the controller's own kernel may call before its launcher
+  // has answered: the event says so rather than seem out of order.
+  bool called_first = instance->status == InstanceStatus::kRunning;
   if (instance->status == InstanceStatus::kLaunching) instance->status = InstanceStatus::kBooting;
   if (instance->phase == "launching") instance->phase = "booting";
   instance->address = machine->address;
   save(*d, *instance);
   events_.record(id, "instance.launched",
-                 name + " launched on " + instance->cloud + " at " + machine->address);
+                 name + " launched on " + instance->cloud + " at " + machine->address +
+                     (called_first ? " (its agent had already called)" : ""));
   (void)parameters_.set(id, name + ":hostname", machine->address);
   (void)parameters_.set(id, name + ":vmstate", "running");
   notify(EngineNotice::Kind::kInstance, id, name);

@@ -572,6 +572,30 @@ TEST_CASE("a machine that comes up after its deployment gave up on it is removed
   CHECK(f.provisioner.terminations.size() == 1);
 }
 
+TEST_CASE("an agent may call before its machine's launch is reported", "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.hello(id, "client.1");  // over the local socket, before the launcher answered
+  f.engine->on_launched(id, "client.1", connectors::Machine{"m1", "10.0.0.2", "running"});
+  f.engine->on_launched(id, "server.1", connectors::Machine{"m0", "10.0.0.1", "running"});
+  auto d = f.engine->find(f.owner, id);
+  REQUIRE(d.ok());
+  const Instance& client = d->instances.at("client.1");
+  CHECK(client.status == InstanceStatus::kRunning);  // the launch report takes nothing back
+  CHECK(client.phase == "connected");
+  CHECK(client.address == "10.0.0.2");
+  CHECK(*f.param(id, "client.1:hostname") == "10.0.0.2");
+  std::vector<std::string> launched;
+  auto events = f.events.recent(id, 1000);
+  REQUIRE(events.ok());
+  for (const auto& e : *events) {
+    if (e.kind == "instance.launched") launched.push_back(e.message);
+  }
+  CHECK(launched == std::vector<std::string>{
+                        "client.1 launched on local at 10.0.0.2 (its agent had already called)",
+                        "server.1 launched on local at 10.0.0.1"});
+}
+
 TEST_CASE("a failed removal is tried twice more, then reported", "[engine]") {
   Fixture f;
   std::string id = f.deploy();
