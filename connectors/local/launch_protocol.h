@@ -20,6 +20,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "connectors/common/process_stamp.h"
 
@@ -33,5 +34,20 @@ inline constexpr const char* kAgentSocketDirInMachine = "/run/slipway-controller
 // A machine's PID 1 is known by its pid and start time (process_stamp.h).
 using connectors::ProcessStamp;
 using connectors::read_process_stamp;
+
+// The command line's fields: what slipwayd writes (launch_command(),
+// machine_process.h) and the launcher reads back (parse_launch_request()).
+struct LaunchRequest {
+  std::string machine_dir;  // holds upper/, work/, merged/ and console.log
+  std::string lower;        // the overlay's lower layer; "/" for the host's root
+  std::string netns;        // path of the named network namespace to join
+  std::string hostname;
+  std::string address;               // "10.213.0.7/24", or "" to leave eth0 alone
+  std::string gateway;               // "10.213.0.1"
+  std::vector<std::string> hide;     // paths (inside the machine) to cover
+  std::vector<std::string> cgroups;  // control groups to join before anything else
+  std::string agent_socket_dir;      // host directory bound at kAgentSocketDirInMachine, or ""
+  std::vector<std::string> command;  // PID 1 of the machine, run inside it
+};
 
 }  // namespace slipway::connectors::local

@@ -135,7 +135,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   if (Status s = add_machine_network(runtime.tools, settings_.bridge, record); !s.ok()) {
     return undo(s.error());
   }
-  LaunchArguments args;
+  LaunchRequest args;
   if (runtime.cgroups.available()) {
     auto groups = runtime.cgroups.create(
         record.netns, ResourceLimits{spec.resources.cpus, spec.resources.memory_mb});
@@ -144,7 +144,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   }
   args.machine_dir = dir.path();
   args.lower = *lower;
-  args.netns_path = std::string(kNetnsDir) + "/" + record.netns;
+  args.netns = std::string(kNetnsDir) + "/" + record.netns;
   args.hostname = *hostname;
   args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);
   args.gateway = format_ipv4(settings_.subnet.bridge_address());

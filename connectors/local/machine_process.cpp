@@ -67,10 +67,10 @@ Result<std::string> find_launcher() {
                                               "the build tree and in " + SLIPWAY_LIBEXEC_DIR + ")");
 }
 
-std::vector<std::string> launch_command(const std::string& launcher, const LaunchArguments& args) {
-  std::vector<std::string> argv = {launcher,        "--dir",      args.machine_dir,
-                                   "--lower",       args.lower,   "--netns",
-                                   args.netns_path, "--hostname", args.hostname};
+std::vector<std::string> launch_command(const std::string& launcher, const LaunchRequest& args) {
+  std::vector<std::string> argv = {launcher,   "--dir",      args.machine_dir,
+                                   "--lower",  args.lower,   "--netns",
+                                   args.netns, "--hostname", args.hostname};
   if (!args.address.empty()) {
     argv.insert(argv.end(), {"--address", args.address, "--gateway", args.gateway});
   }
@@ -83,7 +83,7 @@ std::vector<std::string> launch_command(const std::string& launcher, const Launc
   return argv;
 }
 
-Result<MachineProcess> start_machine(const std::string& launcher, const LaunchArguments& args) {
+Result<MachineProcess> start_machine(const std::string& launcher, const LaunchRequest& args) {
   SLIPWAY_ASSIGN_OR_RETURN(CommandResult result,
                            run_command(launch_command(launcher, args), "", kLaunchTimeout));
   const std::string& out = result.output;

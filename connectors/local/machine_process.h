@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "connectors/local/launch_protocol.h"
 
 namespace slipway::connectors::local {
 
@@ -22,30 +23,17 @@ namespace slipway::connectors::local {
 // build/connectors/local/slipway-local-launch), then SLIPWAY_LIBEXEC_DIR.
 Result<std::string> find_launcher();
 
-struct LaunchArguments {
-  std::string machine_dir;
-  std::string lower;
-  std::string netns_path;
-  std::string hostname;
-  std::string address;  // "10.213.0.7/24"
-  std::string gateway;
-  std::vector<std::string> hide;
-  std::vector<std::string> cgroups;  // control groups the machine runs in
-  std::string agent_socket_dir;      // the controller's agent socket's directory, or ""
-  std::vector<std::string> command;
-};
-
 struct MachineProcess {
   pid_t pid = 0;
   uint64_t start_time = 0;
 };
 
-// The launcher's command line for `args` (launch_protocol.h).
-std::vector<std::string> launch_command(const std::string& launcher, const LaunchArguments& args);
+// The launcher's command line for `args`.
+std::vector<std::string> launch_command(const std::string& launcher, const LaunchRequest& args);
 
 // Runs the launcher and returns the machine's PID 1, or the launcher's one
 // sentence. On failure no process of the machine is left.
-Result<MachineProcess> start_machine(const std::string& launcher, const LaunchArguments& args);
+Result<MachineProcess> start_machine(const std::string& launcher, const LaunchRequest& args);
 
 // True while the process is alive and still the one that was started.
 bool machine_running(const MachineProcess& process);

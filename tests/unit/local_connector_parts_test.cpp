@@ -29,17 +29,17 @@ std::string contents(const std::string& path) {
 }
 
 // The launcher's main() reads its command line with parse_launch_request.
-Result<launcher::LaunchRequest> parse_launch(std::vector<std::string> words) {
+Result<LaunchRequest> parse_launch(std::vector<std::string> words) {
   std::vector<char*> argv;
   for (auto& word : words) argv.push_back(word.data());
   return launcher::parse_launch_request(static_cast<int>(argv.size()), argv.data());
 }
 
-LaunchArguments every_launch_argument() {
-  LaunchArguments args;
+LaunchRequest every_launch_argument() {
+  LaunchRequest args;
   args.machine_dir = "/var/lib/slipway/machines/slw3a-web-1";
   args.lower = "/";
-  args.netns_path = "/run/netns/slw3a-web-1";
+  args.netns = "/run/netns/slw3a-web-1";
   args.hostname = "web-1";
   args.address = "10.213.0.7/24";
   args.gateway = "10.213.0.1";
@@ -231,12 +231,12 @@ TEST_CASE("a host without cgroup controllers runs machines without limits, sayin
 
 TEST_CASE("the launcher reads back every field of the command line slipwayd writes for it",
           "[unit][local]") {
-  LaunchArguments args = every_launch_argument();
+  LaunchRequest args = every_launch_argument();
   auto request = parse_launch(launch_command("/usr/libexec/slipway/slipway-local-launch", args));
   REQUIRE(request.ok());
   CHECK(request->machine_dir == args.machine_dir);
   CHECK(request->lower == args.lower);
-  CHECK(request->netns == args.netns_path);
+  CHECK(request->netns == args.netns);
   CHECK(request->hostname == args.hostname);
   CHECK(request->address == args.address);
   CHECK(request->gateway == args.gateway);
