@@ -90,12 +90,25 @@ run() {  # deploy MODULE [ARGS...]: prints the id once Ready
   echo "$id"
 }
 finish() { slipway terminate "$1" && slipway wait "$1" --state Done --timeout 300 >/dev/null 2>&1 || true; }
+# CPU time the hypervisor gave to others while this guest wanted it (steal,
+# /proc/stat), over one part: a part measured while it is high measured the
+# host as much as Slipway.
+part_start() { steal_start=$(awk '/^cpu /{print $9}' /proc/stat); time_start=$(date +%s%N); }
+part_steal() {
+  awk -v before="$steal_start" -v start="$time_start" -v now="$(date +%s%N)" -v cpus="$(nproc)" \
+    -v hz="$(getconf CLK_TCK)" '/^cpu / {
+      ms = ($9 - before) * 1000 / hz; wall = (now - start) / 1e6
+      printf "  (steal during this part: %.0f ms of CPU in %.1f s, %.1f%% of %d CPUs)\n", ms, wall / 1000, 100 * ms / (wall * cpus), cpus
+    }' /proc/stat
+}
 
 echo "cloud: $cloud"
 if want get; then
+  part_start
   id=$(run bench/get)
   set -- $(slipway get "$id" get.1:get_us)
   echo "ss-get of a set value, round trip in the machine: p50 $1 us, p99 $2 us, max $3 us ($4 gets)  [target p50 <= 200 us]"
+  part_steal
   finish "$id"
 fi
 
@@ -103,14 +116,18 @@ if want wake; then
   # The tail of this one follows the host's load: the machine's own floor
   # (four empty hand-offs after the same idleness) first, to read it against.
   echo "host floor, $("$build/bench/handoff_floor" 4)"
+  part_start
   id=$(run bench/wake)
   set -- $(slipway get "$id" consumer.1:wake_us)
   echo "blocked get woken by a set on another machine: p50 $1 us, p99 $2 us, max $3 us ($4 wakes)  [target p99 <= 2000 us]"
+  part_steal
   finish "$id"
 fi
 
 if want barrier; then
+  part_start
   id=$(run bench/barrier --multiplicity barrier=100)
+  steal=$(part_steal)
   for round in 1 2 3; do
     slipway params "$id" "barrier.*:arrive_b$round" | awk 'NR > 1 {print "a", $2}' >"$work/times"
     slipway params "$id" "barrier.*:release_b$round" | awk 'NR > 1 {print "r", $2}' >>"$work/times"
@@ -123,6 +140,7 @@ if want barrier; then
         printf "barrier of %d instances, round %d: all released %.1f to %.1f ms after the last arrived  [target <= 20 ms]\n", n, round, first / 1e6, worst / 1e6
       }' "$work/times"
   done
+  echo "$steal"
   if grep -q "barrier b1 released" "$work/slipwayd.log"; then
     # The controller's own part, from its debug log: last arrival received to
     # every answer sent (SLIPWAY_BENCH_LOG_LEVEL=debug).

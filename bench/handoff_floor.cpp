@@ -11,6 +11,9 @@
 // between sets, so every round starts with cold, possibly halted CPUs. What
 // it prints is the least any design with that many hand-offs can do on this
 // machine; docs/PERFORMANCE.md compares it with the real chain.
+//
+// It also prints the CPU time the hypervisor took from this guest during the
+// run (steal, from /proc/stat): a high figure there explains a high tail.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +22,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,6 +45,19 @@ struct Pipe {
     if (::write(out.write, &byte, 1) != 1) break;
   }
   std::_Exit(0);
+}
+
+// Steal time of all CPUs so far, in ms: the eighth number of /proc/stat's
+// "cpu" line, in clock ticks. -1 when it cannot be read.
+double steal_ms() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  long long field[8] = {};
+  if (!(stat >> cpu) || cpu != "cpu") return -1;
+  for (auto& f : field) {
+    if (!(stat >> f)) return -1;
+  }
+  return static_cast<double>(field[7]) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -73,6 +91,8 @@ int main(int argc, char** argv) {
   std::vector<double> us;
   us.reserve(static_cast<size_t>(rounds));
   char byte = 0;
+  const double steal_before = steal_ms();
+  const auto run_start = std::chrono::steady_clock::now();
   for (int i = 0; i < rounds; ++i) {
     std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
     auto start = std::chrono::steady_clock::now();
@@ -81,10 +101,15 @@ int main(int argc, char** argv) {
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
                      .count());
   }
+  const double steal = steal_ms() - steal_before;
+  const double run_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   for (pid_t pid : relays) ::kill(pid, SIGKILL);
   for (pid_t pid : relays) ::waitpid(pid, nullptr, 0);
   std::sort(us.begin(), us.end());
-  std::printf("%d hand-offs after %d us idle: p50 %.0f us, p99 %.0f us, max %.0f us (%d rounds)\n",
+  std::printf("%d hand-offs after %d us idle: p50 %.0f us, p99 %.0f us, max %.0f us (%d rounds)",
               hops, gap_us, percentile(us, 0.50), percentile(us, 0.99), us.back(), rounds);
+  if (steal_before >= 0) std::printf("; steal %.0f ms of CPU in %.1f s", steal, run_s);
+  std::printf("\n");
   return 0;
 }
