@@ -17,15 +17,13 @@ std::map<size_t, Error> BarrierBook::write(const std::vector<Row>& rows) {
   };
   sql::Transaction tx(store_.db());
   if (!tx.begin_status().ok()) return fail_every(tx.begin_status().error());
+  auto stmt = store_.db().prepare(
+      "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)");
+  if (!stmt.ok()) return fail_every(stmt.error());
   for (size_t i = 0; i < rows.size(); ++i) {
-    // A statement that fails leaves the transaction open for the others.
-    auto stmt = store_.db().prepare(
-        "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)");
-    Status done = stmt.ok() ? stmt->bind(1, rows[i].deployment)
-                                  .bind(2, rows[i].name)
-                                  .bind(3, rows[i].instance)
-                                  .run()
-                            : Status(stmt.error());
+    // A row that fails leaves the transaction open for the others.
+    Status done =
+        stmt->bind(1, rows[i].deployment).bind(2, rows[i].name).bind(3, rows[i].instance).run();
     if (!done.ok()) failed.emplace(i, done.error());
   }
   Status committed = tx.commit();
