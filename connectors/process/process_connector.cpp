@@ -15,6 +15,7 @@
 
 #include "common/fs.h"
 #include "common/log.h"
+#include "connectors/common/machines.h"
 #include "connectors/process/process_tree.h"
 
 extern char** environ;
@@ -46,12 +47,9 @@ class ProcessConnector final : public Connector {
 
   std::vector<Result<Machine>> launch(const std::vector<MachineSpec>& specs,
                                       const LaunchProgress& progress) override {
-    std::vector<Result<Machine>> out;
-    for (const auto& spec : specs) {
-      out.push_back(launch_one(spec));
-      if (progress) progress(out.size() - 1, out.back());
-    }
-    return out;
+    // One at a time: spawning a process is quick.
+    return launch_machines(
+        specs, 1, [this](const MachineSpec& spec) { return launch_one(spec); }, progress);
   }
 
   Status terminate(const std::vector<std::string>& ids) override {
