@@ -13,9 +13,9 @@
 #include <string>
 
 #include "agent/backoff.h"
-#include "agent/curve_client.h"
 #include "agent/event_loop.h"
 #include "common/context.h"
+#include "common/curve/curve_client.h"
 #include "common/protocol.h"
 
 namespace slipway::agent {

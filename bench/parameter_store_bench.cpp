@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "controller/parameters.h"
-#include "controller/store.h"
+#include "controller/deployments/parameters.h"
+#include "controller/store/store.h"
 
 using namespace slipway;
 using namespace slipway::controller;

@@ -11,7 +11,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/version.h"
-#include "controller/provisioner.h"
+#include "controller/deployments/provisioner.h"
 
 namespace slipway::controller {
 
@@ -64,15 +64,8 @@ Status Controller::start() {
 
   SLIPWAY_ASSIGN_OR_RETURN(store_, Store::open(config_.data_dir + "/slipway.db"));
   events_ = std::make_unique<EventLog>(*store_, clock_);
-  key_store_ = std::make_unique<AgentKeyStore>(*store_);
-  SLIPWAY_ASSIGN_OR_RETURN(auto live, key_store_->live_keys());
-  for (const auto& key : live) key_registry_.admit(key.public_key, key.identity);
-
-  // Only registered keys that were not revoked complete a handshake.
-  endpoint_ = std::make_unique<AgentEndpoint>(
-      io_, [this](const std::string& key) { return key_registry_.find(key).has_value(); });
-  SLIPWAY_RETURN_IF_ERROR(endpoint_->start(
-      config_.agent_endpoint, keys_, [this](AgentFrame&& f) { on_agent_frame(std::move(f)); }));
+  agents_ = std::make_unique<AgentHub>(io_, clock_, *store_, *events_, hub_settings());
+  SLIPWAY_RETURN_IF_ERROR(agents_->start(config_.agent_endpoint, keys_));
   listen_locally();
 
   SLIPWAY_RETURN_IF_ERROR(start_deployments());
@@ -94,7 +87,8 @@ Status Controller::start() {
 
   events_->record("", "controller.started",
                   "slipwayd " SLIPWAY_VERSION " listening for agents on " +
-                      endpoint_->bound_endpoint() + " and for users on " + config_.control_socket);
+                      agents_->endpoint().bound_endpoint() + " and for users on " +
+                      config_.control_socket);
   schedule_tick();
   return ok_status();
 }
@@ -113,7 +107,7 @@ Status Controller::run() {
 void Controller::shut_down() {
   if (control_) control_->stop();
   if (provisioner_) provisioner_->stop();
-  if (endpoint_) endpoint_->stop();
+  if (agents_) agents_->stop();
   tick_timer_.cancel();
   boost::system::error_code ignored;
   signals_.cancel(ignored);
@@ -141,6 +135,7 @@ void Controller::reload_configuration() {
     log::set_level(config_.log_level);
     return;
   }
+  agents_->set_settings(hub_settings());
   if (provisioner_) {
     provisioner_->add_clouds(config_, connector_environment(), engine_->machines_in_use());
   }
@@ -156,6 +151,10 @@ void Controller::reload_configuration() {
       "configuration reloaded from " + (config_.source.empty() ? "defaults" : config_.source));
 }
 
+AgentHubSettings Controller::hub_settings() const {
+  return AgentHubSettings{config_.heartbeat_interval, config_.heartbeat_timeout};
+}
+
 void Controller::schedule_tick() {
   tick_timer_.expires_after(kTickInterval);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -166,8 +165,7 @@ void Controller::schedule_tick() {
 }
 
 void Controller::tick() {
-  send_heartbeats();
-  check_liveness();
+  agents_->tick();
   if (engine_) engine_->tick();
 }
 
@@ -222,7 +220,7 @@ std::string Controller::agent_socket_dir() const {
 void Controller::listen_locally() {
   const std::string dir = agent_socket_dir();
   Status listening = fs::make_dirs(dir, 0700);
-  if (listening.ok()) listening = endpoint_->listen_local(connectors::agent_socket_path(dir));
+  if (listening.ok()) listening = agents_->listen_local(connectors::agent_socket_path(dir));
   if (!listening.ok()) {
     LOG_WARN("machines on this host will reach the controller over TCP: %s",
              listening.error().message().c_str());
@@ -234,8 +232,9 @@ connectors::ConnectorEnvironment Controller::connector_environment() const {
   environment.state_dir = config_.data_dir + "/clouds";
   environment.agent_path = find_agent_binary();
   environment.images_dir = find_images_dir();
-  environment.agent_port = endpoint_->port();
-  if (!endpoint_->local_endpoint().empty()) environment.agent_socket_dir = agent_socket_dir();
+  environment.agent_port = agents_->endpoint().port();
+  if (!agents_->endpoint().local_endpoint().empty())
+    environment.agent_socket_dir = agent_socket_dir();
   return environment;
 }
 
@@ -249,10 +248,9 @@ Status Controller::start_deployments() {
   settings.heartbeat_ms = config_.heartbeat_interval.count();
   settings.heartbeat_timeout_ms = config_.heartbeat_timeout.count();
   settings.provisioning_timeout_ms = config_.provisioning_timeout.count();
-  AgentLink& agent_link = *this;
-  KeyKeeper& key_keeper = *this;
-  engine_ = std::make_unique<DeploymentEngine>(*store_, clock_, *events_, agent_link, *provisioner_,
-                                               key_keeper, settings);
+  engine_ = std::make_unique<DeploymentEngine>(*store_, clock_, *events_, *agents_, *provisioner_,
+                                               *agents_, settings);
+  agents_->attach(*engine_);
   provisioner_->set_answers(
       [this](const std::string& d, const std::string& i, const Result<connectors::Machine>& m) {
         engine_->on_launched(d, i, m);
@@ -265,21 +263,7 @@ Status Controller::start_deployments() {
   // orders any machine.
   provisioner_->add_clouds(config_, connector_environment(), engine_->machines_in_use());
   engine_->resume();
-  // Agents that were connected before a restart get the heartbeat timeout
-  // to come back.
-  int64_t now = clock_.steady_ms();
-  SLIPWAY_ASSIGN_OR_RETURN(auto live_keys, key_store_->live_keys());
-  for (const auto& key : live_keys) {
-    if (key.identity.deployment.empty()) continue;
-    const Deployment* d = engine_->active(key.identity.deployment);
-    if (d == nullptr) continue;
-    auto it = d->instances.find(key.identity.instance);
-    if (it != d->instances.end() && it->second.status == InstanceStatus::kRunning &&
-        it->second.public_key == key.public_key) {
-      agents_.expect(key.public_key, key.identity, now);
-    }
-  }
-  return ok_status();
+  return agents_->expect_reconnects();
 }
 
 }  // namespace slipway::controller

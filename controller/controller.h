@@ -16,14 +16,12 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "connectors/connector.h"
-#include "controller/agent_directory.h"
-#include "controller/agent_endpoint.h"
-#include "controller/catalog.h"
-#include "controller/control_server.h"
-#include "controller/deployment_engine.h"
-#include "controller/event_log.h"
-#include "controller/key_registry.h"
-#include "controller/store.h"
+#include "controller/agents/agent_hub.h"
+#include "controller/catalog/catalog.h"
+#include "controller/control/control_server.h"
+#include "controller/deployments/deployment_engine.h"
+#include "controller/deployments/event_log.h"
+#include "controller/store/store.h"
 
 namespace slipway::controller {
 
@@ -38,7 +36,7 @@ struct ControllerOptions {
 
 class ConnectorProvisioner;
 
-class Controller final : private AgentLink, private KeyKeeper {
+class Controller final {
  public:
   explicit Controller(ControllerOptions options);
   ~Controller();
@@ -58,22 +56,6 @@ class Controller final : private AgentLink, private KeyKeeper {
   void wait_for_signal();
   void reload_configuration();
 
-  // The agent side.
-  void on_agent_frame(AgentFrame&& frame);
-  // Has the engine write what it held back for a group commit once the
-  // event loop has run the handlers ready now (a burst of barrier arrivals
-  // read together is stored in one commit).
-  void write_pending_soon();
-  void on_hello(const AgentFrame& frame, const AgentIdentity& identity, const proto::Hello& hello);
-  void send_heartbeats();
-  void check_liveness();
-  void drop_agent(const std::string& public_key, const std::string& reason);
-
-  // AgentLink and KeyKeeper, for the deployment engine.
-  bool send(const AgentIdentity& identity, const proto::ControllerMessage& message) override;
-  Status admit(const std::string& public_key, const AgentIdentity& identity) override;
-  void revoke(const std::string& public_key, const std::string& reason) override;
-
   Status start_deployments();
   Status install_builtin_modules();
   std::string find_agent_binary() const;
@@ -92,6 +74,7 @@ class Controller final : private AgentLink, private KeyKeeper {
   void register_deployment_ops();
   void register_watch_ops();
   Value status_value(const Caller& caller);
+  AgentHubSettings hub_settings() const;
   std::string advertised_endpoint(const std::string& host) const;
 
   ControllerOptions options_;
@@ -104,10 +87,7 @@ class Controller final : private AgentLink, private KeyKeeper {
   boost::asio::io_context io_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<EventLog> events_;
-  KeyRegistry key_registry_;
-  std::unique_ptr<AgentKeyStore> key_store_;
-  AgentDirectory agents_;
-  std::unique_ptr<AgentEndpoint> endpoint_;
+  std::unique_ptr<AgentHub> agents_;
   std::unique_ptr<ControlServer> control_;
   connectors::ConnectorRegistry connector_types_;
   std::unique_ptr<ConnectorProvisioner> provisioner_;
@@ -115,8 +95,6 @@ class Controller final : private AgentLink, private KeyKeeper {
   std::unique_ptr<DeploymentEngine> engine_;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer tick_timer_{io_};
-  int64_t last_heartbeat_sent_ = 0;
-  bool write_posted_ = false;
 };
 
 }  // namespace slipway::controller

@@ -1,8 +1,8 @@
 // Control operations on deployments: deploy, list, show, parameters, abort,
 // terminate, reports.
+#include "controller/control/deployment_view.h"
 #include "controller/controller.h"
-#include "controller/deployment_view.h"
-#include "controller/provisioner.h"
+#include "controller/deployments/provisioner.h"
 
 namespace slipway::controller {
 

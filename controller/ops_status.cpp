@@ -4,7 +4,7 @@
 #include "common/context.h"
 #include "common/version.h"
 #include "controller/controller.h"
-#include "controller/provisioner.h"
+#include "controller/deployments/provisioner.h"
 
 namespace slipway::controller {
 
@@ -28,7 +28,7 @@ bool valid_agent_name(const std::string& name) {
 }  // namespace
 
 std::string Controller::advertised_endpoint(const std::string& host) const {
-  return "tcp://" + host + ":" + std::to_string(endpoint_->port());
+  return "tcp://" + host + ":" + std::to_string(agents_->endpoint().port());
 }
 
 Value Controller::status_value(const Caller& caller) {
@@ -41,7 +41,7 @@ Value Controller::status_value(const Caller& caller) {
   };
   Value agents = Value::array();
   int64_t connected = 0;
-  for (const auto& [key, c] : agents_.all()) {
+  for (const auto& [key, c] : agents_->directory().all()) {
     if (!visible(c)) continue;
     agents.push(c.to_value(now));
     if (c.connected) ++connected;
@@ -63,12 +63,12 @@ Value Controller::status_value(const Caller& caller) {
       .set("pid", static_cast<int64_t>(::getpid()))
       .set("uptime_s", (now - started_steady_) / 1000)
       .set("data_dir", config_.data_dir)
-      .set("agent_endpoint", endpoint_->bound_endpoint())
+      .set("agent_endpoint", agents_->endpoint().bound_endpoint())
       .set("controller_key", keys_.public_key)
       .set("agents_connected", connected)
       // Open on the agent endpoint, handshaken or not: more than agents
       // connected for long would mean connections nothing ends.
-      .set("agent_connections", static_cast<int64_t>(endpoint_->connections()))
+      .set("agent_connections", static_cast<int64_t>(agents_->endpoint().connections()))
       .set("agents", std::move(agents))
       .set("deployments", std::move(deployments))
       .set("clouds", std::move(clouds));
@@ -93,7 +93,7 @@ void Controller::register_agent_ops() {
     std::string host = request["host"].as_string("127.0.0.1");
     auto keys = crypto::generate_keypair();
     if (!keys.ok()) return reply.fail(keys.error());
-    Status admitted = admit(keys->public_key, AgentIdentity{"", name});
+    Status admitted = agents_->admit(keys->public_key, AgentIdentity{"", name});
     if (!admitted.ok()) return reply.fail(admitted.error());
     Contextualization context{
         advertised_endpoint(host), keys_.public_key, keys->public_key, keys->secret_key, "", name};
@@ -107,21 +107,21 @@ void Controller::register_agent_ops() {
   control_->handle("agent.revoke", [this](const Caller& caller, const Value& request, Reply reply) {
     if (!caller.admin) return reply.fail(admins_only("revoke agents"));
     const std::string& name = request["name"].str();
-    auto revoked = key_store_->revoke(AgentIdentity{"", name});
+    auto revoked = agents_->key_store().revoke(AgentIdentity{"", name});
     if (!revoked.ok()) return reply.fail(revoked.error());
-    drop_agent(*revoked, "its key was revoked by " + caller.user);
+    agents_->drop_agent(*revoked, "its key was revoked by " + caller.user);
     events_->record("", "agent.revoked", "agent " + name + " revoked by " + caller.user);
     reply.ok(Value::object().set("name", name));
   });
 
   control_->handle("agent.list", [this](const Caller& caller, const Value&, Reply reply) {
     if (!caller.admin) return reply.fail(admins_only("list registered agents"));
-    auto keys = key_store_->registered_agents();
+    auto keys = agents_->key_store().registered_agents();
     if (!keys.ok()) return reply.fail(keys.error());
     Value list = Value::array();
     int64_t now = clock_.steady_ms();
     for (const auto& key : *keys) {
-      const AgentConnection* c = agents_.find(key.public_key);
+      const AgentConnection* c = agents_->directory().find(key.public_key);
       list.push(Value::object()
                     .set("name", key.identity.instance)
                     .set("public_key", key.public_key)

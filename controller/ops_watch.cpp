@@ -6,8 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
+#include "controller/control/deployment_view.h"
 #include "controller/controller.h"
-#include "controller/deployment_view.h"
 
 namespace slipway::controller {
 

@@ -3,7 +3,7 @@
 // over left behind is removed at the next start.
 #include <catch2/catch.hpp>
 
-#include "controller/store.h"
+#include "controller/store/store.h"
 #include "support/deploy_harness.h"
 
 using namespace slipway;

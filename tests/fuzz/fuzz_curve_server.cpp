@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/crypto.h"
-#include "common/curve_server.h"
+#include "common/curve/curve_server.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const slipway::crypto::KeyPair keys = slipway::crypto::generate_keypair().value();

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/curve_client.h"
 #include "common/crypto.h"
+#include "common/curve/curve_client.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const slipway::crypto::KeyPair ours = slipway::crypto::generate_keypair().value();

@@ -4,7 +4,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "controller/key_registry.h"
+#include "controller/agents/key_registry.h"
 
 namespace slipway::controller {
 

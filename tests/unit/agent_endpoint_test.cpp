@@ -2,7 +2,7 @@
 // libzmq's own CURVE client (a DEALER) over loopback TCP and over the Unix
 // socket (libzmq's ipc transport). And raw TCP peers that never finish a
 // handshake.
-#include "controller/agent_endpoint.h"
+#include "controller/agents/agent_endpoint.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

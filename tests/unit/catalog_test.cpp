@@ -1,10 +1,10 @@
-#include "controller/catalog.h"
+#include "controller/catalog/catalog.h"
 
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
-#include "controller/image_chain.h"
-#include "controller/store.h"
+#include "controller/catalog/image_chain.h"
+#include "controller/store/store.h"
 
 using namespace slipway;
 using namespace slipway::controller;

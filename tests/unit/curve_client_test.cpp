@@ -1,7 +1,7 @@
 // The agent's CurveZMQ client against the real thing: a libzmq CURVE ROUTER
 // with the controller's ZAP handler, over loopback TCP. And against bytes no
 // libzmq would send, which must end the connection with an error.
-#include "agent/curve_client.h"
+#include "common/curve/curve_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,8 +16,8 @@
 #include <zmq.hpp>
 
 #include "common/crypto.h"
+#include "controller/agents/key_registry.h"
 #include "support/curve_socket.h"
-#include "controller/key_registry.h"
 #include "support/zap_handler.h"
 
 using namespace slipway;

@@ -1,13 +1,13 @@
 // The controller's CurveZMQ server session against the agent's client, in
 // memory, and against bytes no client should send. Its conversation with
 // libzmq's own CURVE client over TCP is in agent_endpoint_test.cpp.
-#include "common/curve_server.h"
+#include "common/curve/curve_server.h"
 
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "agent/curve_client.h"
 #include "common/crypto.h"
+#include "common/curve/curve_client.h"
 
 using namespace slipway;
 using slipway::agent::CurveClient;

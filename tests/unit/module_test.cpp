@@ -1,4 +1,4 @@
-#include "controller/module.h"
+#include "controller/catalog/module.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,11 +1,11 @@
-#include "controller/store.h"
+#include "controller/store/store.h"
 
 #include <catch2/catch.hpp>
 
 #include "common/clock.h"
-#include "controller/key_registry.h"
-#include "controller/log_store.h"
-#include "controller/schema.h"
+#include "controller/agents/key_registry.h"
+#include "controller/deployments/log_store.h"
+#include "controller/store/schema.h"
 #include "support/temp_dir.h"
 
 using namespace slipway;

@@ -1,0 +1,445 @@
+#include "controller/catalog/catalog.h"
+
+#include <map>
+#include <set>
+
+#include "common/crypto.h"
+#include "controller/catalog/image_chain.h"
+#include "controller/store/store.h"
+
+namespace slipway::controller {
+namespace {
+
+// The first string in `v` (at any depth) that is an absolute path, or "".
+std::string first_absolute_path(const Value& v) {
+  if (v.is_string()) return !v.str().empty() && v.str()[0] == '/' ? v.str() : "";
+  if (v.is_array()) {
+    for (const auto& item : v.items()) {
+      if (auto path = first_absolute_path(item); !path.empty()) return path;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [key, item] : v.fields()) {
+      if (auto path = first_absolute_path(item); !path.empty()) return path;
+    }
+  }
+  return "";
+}
+
+Error at_line(const Module& m, int line, const std::string& message) {
+  return Error(Code::kInvalidArgument,
+               m.source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message);
+}
+
+bool is_node_parameter(const std::string& name) {
+  for (const char* p : kNodeParameters) {
+    if (name == p) return true;
+  }
+  return false;
+}
+
+bool is_builtin_parameter(const std::string& name) {
+  for (const char* p : kBuiltinParameters) {
+    if (name == p) return true;
+  }
+  return false;
+}
+
+Error not_owner(const ModuleAccess& access) {
+  return Error(Code::kPermissionDenied,
+               "module " + access.name + " belongs to " + access.owner_name);
+}
+
+bool owns(const Caller& caller, const ModuleAccess& access) {
+  return caller.admin || caller.uid == access.owner_uid;
+}
+
+}  // namespace
+
+Status check_references(const Module& m, const ModuleLookup& lookup) {
+  if (m.kind == ModuleKind::kImage) {
+    if (m.image.parent.empty()) return ok_status();
+    auto chain = resolve_image_chain(m.image.parent, lookup);
+    if (!chain.ok()) return at_line(m, m.parent_line, "parent: " + chain.error().message());
+    for (const auto& parent : chain->modules()) {
+      if (parent.name == m.name) {
+        return at_line(m, m.parent_line, "the parent chain has a cycle through " + m.name);
+      }
+    }
+    return ok_status();
+  }
+
+  std::map<std::string, ImageChain> chains;
+  for (const auto& node : m.nodes) {
+    auto chain = resolve_image_chain(node.image, lookup);
+    if (!chain.ok())
+      return at_line(m, node.line, "node " + node.name + ": " + chain.error().message());
+    chains.emplace(node.name, std::move(*chain));
+  }
+  for (const auto& node : m.nodes) {
+    const ImageChain& chain = chains.at(node.name);
+    for (const auto& [input, binding] : node.inputs) {
+      if (chain.input(input) == nullptr) {
+        return at_line(
+            m, binding.line,
+            "node " + node.name + ": image " + chain.image().name + " has no input " + input);
+      }
+      if (binding.literal) continue;
+      const NodeDefinition* source = m.node(binding.node);
+      if (source == nullptr) {
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to node " +
+                           binding.node + ", which this deployment does not have");
+      }
+      if (!binding.instance.empty() && binding.instance_number() > source->multiplicity) {
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to " + binding.node +
+                           "." + binding.instance + ", but " + binding.node + " has " +
+                           std::to_string(source->multiplicity) + " instance(s)");
+      }
+      const ImageChain& source_chain = chains.at(binding.node);
+      bool exists = source_chain.has_output(binding.parameter) ||
+                    is_builtin_parameter(binding.parameter) ||
+                    (binding.instance.empty() && is_node_parameter(binding.parameter));
+      if (!exists) {
+        return at_line(m, binding.line,
+                       "node " + node.name + ": input " + input + " is mapped to " + binding.node +
+                           ":" + binding.parameter + ", but image " + source_chain.image().name +
+                           " has no output " + binding.parameter);
+      }
+    }
+    for (const auto& in : chain.inputs()) {
+      if (!in.default_value && !node.inputs.count(in.name)) {
+        return at_line(
+            m, node.line,
+            "node " + node.name + ": input " + in.name + " has neither a default nor a mapping");
+      }
+    }
+  }
+  return ok_status();
+}
+
+bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
+  if (caller.admin || caller.uid == access.owner_uid || access.visibility == "public") return true;
+  if (access.visibility == "group") {
+    gid_t gid;
+    return lookup_group(access.group, &gid) && caller.in_group(gid);
+  }
+  return false;
+}
+
+Result<std::optional<ModuleAccess>> Catalog::load_access(const std::string& name) {
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT owner_uid, owner_name, visibility, group_name, "
+                                     "next_version FROM module_access WHERE name=?"));
+  stmt.bind(1, name);
+  SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<ModuleAccess>();
+  ModuleAccess a;
+  a.name = name;
+  a.owner_uid = static_cast<uid_t>(stmt.column_int(0));
+  a.owner_name = stmt.column_text(1);
+  a.visibility = stmt.column_text(2);
+  a.group = stmt.column_text(3);
+  a.next_version = stmt.column_int(4);
+  return std::optional<ModuleAccess>(a);
+}
+
+Result<ModuleAccess> Catalog::access(const std::string& name) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
+  if (!a) return Error(Code::kNotFound, "no module named " + name);
+  return *a;
+}
+
+Result<std::optional<StoredModule>> Catalog::load(const std::string& name, int64_t version) {
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare(
+          version > 0 ? "SELECT version, content, digest, owner_uid, owner_name, created_at "
+                        "FROM modules WHERE name=?1 AND version=?2"
+                      : "SELECT version, content, digest, owner_uid, owner_name, created_at "
+                        "FROM modules WHERE name=?1 ORDER BY version DESC LIMIT 1"));
+  stmt.bind(1, name);
+  if (version > 0) stmt.bind(2, version);
+  SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<StoredModule>();
+  StoredModule m;
+  m.name = name;
+  m.version = stmt.column_int(0);
+  m.content = stmt.column_text(1);
+  m.digest = stmt.column_text(2);
+  m.owner_uid = static_cast<uid_t>(stmt.column_int(3));
+  m.owner_name = stmt.column_text(4);
+  m.created_at = stmt.column_int(5);
+  auto parsed = parse_module(m.content, m.ref());
+  if (!parsed.ok()) return parsed.error().wrap("stored module " + m.ref() + " no longer parses");
+  m.module = std::move(*parsed);
+  return std::optional<StoredModule>(std::move(m));
+}
+
+ModuleLookup Catalog::lookup_for(const Caller& caller) {
+  return [this, caller](const std::string& name,
+                        int64_t version) -> Result<std::optional<StoredModule>> {
+    SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
+    if (!a || !may_see(caller, *a)) return std::optional<StoredModule>();
+    return load(name, version);
+  };
+}
+
+Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
+                                               const std::vector<SourceFile>& files) {
+  if (files.empty()) return Error(Code::kUsage, "nothing to push");
+  std::vector<Module> modules;
+  std::vector<const SourceFile*> sources;
+  std::map<std::string, std::string> seen;  // name -> file
+  for (const auto& file : files) {
+    SLIPWAY_ASSIGN_OR_RETURN(Module m, parse_module(file.content, file.path));
+    if (seen.count(m.name)) {
+      return Error(Code::kInvalidArgument,
+                   file.path + ": module " + m.name + " is also defined in " + seen[m.name]);
+    }
+    seen[m.name] = file.path;
+    SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(m.name));
+    if (existing && !owns(caller, *existing)) return not_owner(*existing);
+    if (!caller.admin) {
+      // Connectors read a reference's files as root: a host path would give
+      // anyone a machine over any file or device of the host.
+      std::string path = first_absolute_path(m.image.reference);
+      if (!path.empty()) {
+        return Error(Code::kPermissionDenied,
+                     file.path +
+                         ": only an admin may publish an image that boots from a host "
+                         "path (" +
+                         path.substr(0, 200) +
+                         "); name a built image instead (see images/README.md)");
+      }
+    }
+    modules.push_back(std::move(m));
+    sources.push_back(&file);
+  }
+  // Unpinned names resolve to the batch first: modules pushed together may
+  // refer to each other.
+  ModuleLookup stored = lookup_for(caller);
+  ModuleLookup lookup = [&](const std::string& name,
+                            int64_t version) -> Result<std::optional<StoredModule>> {
+    if (version == 0) {
+      for (size_t i = 0; i < modules.size(); ++i) {
+        if (modules[i].name == name) {
+          StoredModule pending;
+          pending.name = name;
+          pending.module = modules[i];
+          pending.content = sources[i]->content;
+          return std::optional<StoredModule>(std::move(pending));
+        }
+      }
+    }
+    return stored(name, version);
+  };
+  for (const auto& m : modules) SLIPWAY_RETURN_IF_ERROR(check_references(m, lookup));
+
+  sql::Transaction tx(store_.db());
+  SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
+  std::vector<PushOutcome> outcomes;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome,
+                             store_module(caller, modules[i], sources[i]->content, "private"));
+    outcomes.push_back(outcome);
+  }
+  SLIPWAY_RETURN_IF_ERROR(tx.commit());
+  return outcomes;
+}
+
+Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& module,
+                                          const std::string& content,
+                                          const std::string& visibility) {
+  std::string digest = crypto::digest_hex(module.canonical().pack());
+  SLIPWAY_ASSIGN_OR_RETURN(auto latest, load(module.name, 0));
+  if (latest && latest->digest == digest) return PushOutcome{module.name, latest->version, false};
+  SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(module.name));
+  int64_t version = existing ? existing->next_version : 1;
+  if (!existing) {
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto insert, store_.db().prepare("INSERT INTO module_access(name, owner_uid, owner_name, "
+                                         "visibility, next_version) VALUES(?,?,?,?,2)"));
+    SLIPWAY_RETURN_IF_ERROR(insert.bind(1, module.name)
+                                .bind(2, static_cast<int64_t>(caller.uid))
+                                .bind(3, caller.user)
+                                .bind(4, visibility)
+                                .run());
+  } else {
+    SLIPWAY_ASSIGN_OR_RETURN(
+        auto bump, store_.db().prepare(
+                       "UPDATE module_access SET next_version = next_version + 1 WHERE name=?"));
+    SLIPWAY_RETURN_IF_ERROR(bump.bind(1, module.name).run());
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("INSERT INTO modules(name, version, kind, content, "
+                                               "digest, owner_uid, owner_name, created_at) "
+                                               "VALUES(?,?,?,?,?,?,?,?)"));
+  SLIPWAY_RETURN_IF_ERROR(
+      stmt.bind(1, module.name)
+          .bind(2, version)
+          .bind(3, module.kind == ModuleKind::kImage ? "image" : "deployment")
+          .bind(4, content)
+          .bind(5, digest)
+          .bind(6, static_cast<int64_t>(existing ? existing->owner_uid : caller.uid))
+          .bind(7, existing ? existing->owner_name : caller.user)
+          .bind(8, clock_.wall_ms())
+          .run());
+  return PushOutcome{module.name, version, true};
+}
+
+Result<StoredModule> Catalog::get(const Caller& caller, const std::string& reference) {
+  std::string name;
+  int64_t version;
+  if (!split_reference(reference, &name, &version)) {
+    return Error(Code::kInvalidArgument, "\"" + reference + "\" is not NAME or NAME@VERSION");
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto found, lookup_for(caller)(name, version));
+  if (!found) {
+    return Error(Code::kNotFound,
+                 version == 0 ? "no module named " + name : "no module " + reference);
+  }
+  return std::move(*found);
+}
+
+Result<std::vector<StoredModule>> Catalog::list(const Caller& caller) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
+                           store_.db().prepare("SELECT name FROM module_access ORDER BY name"));
+  std::vector<std::string> names;
+  for (;;) {
+    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    names.push_back(stmt.column_text(0));
+  }
+  std::vector<StoredModule> out;
+  ModuleLookup lookup = lookup_for(caller);
+  for (const auto& name : names) {
+    SLIPWAY_ASSIGN_OR_RETURN(auto m, lookup(name, 0));
+    if (m) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+Result<std::vector<StoredModule>> Catalog::versions(const Caller& caller, const std::string& name) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
+  if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt, store_.db().prepare("SELECT version FROM modules WHERE name=? ORDER BY version"));
+  stmt.bind(1, name);
+  std::vector<int64_t> numbers;
+  for (;;) {
+    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    numbers.push_back(stmt.column_int(0));
+  }
+  std::vector<StoredModule> out;
+  for (int64_t v : numbers) {
+    SLIPWAY_ASSIGN_OR_RETURN(auto m, load(name, v));
+    if (m) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Catalog::referrers(const std::string& name) {
+  std::vector<std::string> out;
+  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare("SELECT name FROM module_access"));
+  std::vector<std::string> names;
+  for (;;) {
+    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    names.push_back(stmt.column_text(0));
+  }
+  for (const auto& other : names) {
+    if (other == name) continue;
+    SLIPWAY_ASSIGN_OR_RETURN(auto m, load(other, 0));
+    if (!m) continue;
+    std::vector<std::string> refs;
+    if (m->module.kind == ModuleKind::kImage) refs.push_back(m->module.image.parent);
+    for (const auto& node : m->module.nodes) refs.push_back(node.image);
+    for (const auto& ref : refs) {
+      std::string ref_name;
+      int64_t ref_version;
+      if (split_reference(ref, &ref_name, &ref_version) && ref_name == name) out.push_back(other);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Catalog::remove(const Caller& caller,
+                                                 const std::string& reference) {
+  std::string name;
+  int64_t version;
+  if (!split_reference(reference, &name, &version)) {
+    return Error(Code::kInvalidArgument, "\"" + reference + "\" is not NAME or NAME@VERSION");
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
+  if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
+  if (!owns(caller, *a)) return not_owner(*a);
+  SLIPWAY_ASSIGN_OR_RETURN(auto all, versions(caller, name));
+  bool removes_latest = version == 0 || (!all.empty() && all.back().version == version);
+  if (version > 0 &&
+      std::none_of(all.begin(), all.end(), [&](const auto& m) { return m.version == version; })) {
+    return Error(Code::kNotFound, "no module " + reference);
+  }
+  if (removes_latest && (version == 0 || all.size() == 1)) {
+    SLIPWAY_ASSIGN_OR_RETURN(auto users, referrers(name));
+    if (!users.empty()) {
+      return Error(Code::kFailedPrecondition, "module " + name + " is used by " + users.front() +
+                                                  "; remove or change that first");
+    }
+  }
+  sql::Transaction tx(store_.db());
+  SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
+  std::vector<std::string> removed;
+  for (const auto& m : all) {
+    if (version == 0 || m.version == version) removed.push_back(m.ref());
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto del, store_.db().prepare(version > 0 ? "DELETE FROM modules WHERE name=?1 AND version=?2"
+                                                : "DELETE FROM modules WHERE name=?1"));
+  del.bind(1, name);
+  if (version > 0) del.bind(2, version);
+  SLIPWAY_RETURN_IF_ERROR(del.run());
+  if (version == 0 || all.size() == 1) {
+    SLIPWAY_ASSIGN_OR_RETURN(auto drop,
+                             store_.db().prepare("DELETE FROM module_access WHERE name=?"));
+    SLIPWAY_RETURN_IF_ERROR(drop.bind(1, name).run());
+  }
+  SLIPWAY_RETURN_IF_ERROR(tx.commit());
+  return removed;
+}
+
+Status Catalog::share(const Caller& caller, const std::string& name, const std::string& visibility,
+                      const std::string& group) {
+  SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
+  if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
+  if (!owns(caller, *a)) return not_owner(*a);
+  if (visibility != "private" && visibility != "public" && visibility != "group") {
+    return Error(Code::kUsage, "share with --public, --group GROUP or --private");
+  }
+  if (visibility == "group") {
+    gid_t gid;
+    if (group.empty() || !lookup_group(group, &gid)) {
+      return Error(Code::kInvalidArgument, "there is no group named \"" + group + "\"");
+    }
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(
+      auto stmt,
+      store_.db().prepare("UPDATE module_access SET visibility=?, group_name=? WHERE name=?"));
+  return stmt.bind(1, visibility).bind(2, visibility == "group" ? group : "").bind(3, name).run();
+}
+
+Result<PushOutcome> Catalog::install_builtin(const std::string& yaml, const std::string& source) {
+  SLIPWAY_ASSIGN_OR_RETURN(Module m, parse_module(yaml, source));
+  Caller system = Caller::system();
+  system.user = "root";
+  SLIPWAY_RETURN_IF_ERROR(check_references(m, lookup_for(system)));
+  sql::Transaction tx(store_.db());
+  SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
+  SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome, store_module(system, m, yaml, "public"));
+  SLIPWAY_RETURN_IF_ERROR(tx.commit());
+  return outcome;
+}
+
+}  // namespace slipway::controller

@@ -1,0 +1,163 @@
+#include "controller/catalog/image_chain.h"
+
+#include <algorithm>
+#include <set>
+
+namespace slipway::controller {
+
+Result<ImageChain> resolve_image_chain(const std::string& reference, const ModuleLookup& lookup) {
+  ImageChain chain;
+  std::vector<std::string> path;
+  std::string next = reference;
+  while (!next.empty()) {
+    std::string name;
+    int64_t version;
+    if (!split_reference(next, &name, &version)) {
+      return Error(Code::kInvalidArgument, "\"" + next + "\" is not NAME or NAME@VERSION");
+    }
+    if (std::find(path.begin(), path.end(), name) != path.end()) {
+      std::string cycle;
+      for (const auto& p : path) cycle += p + " -> ";
+      return Error(Code::kInvalidArgument, "the parent chain has a cycle: " + cycle + name);
+    }
+    if (path.size() >= 32)
+      return Error(Code::kInvalidArgument,
+                   "the parent chain of " + reference + " is deeper than 32");
+    path.push_back(name);
+    SLIPWAY_ASSIGN_OR_RETURN(std::optional<StoredModule> found, lookup(name, version));
+    if (!found) {
+      return Error(Code::kNotFound, version == 0
+                                        ? "no module named " + name
+                                        : "no module " + name + "@" + std::to_string(version));
+    }
+    if (found->module.kind != ModuleKind::kImage) {
+      return Error(Code::kInvalidArgument, name + " is a deployment, not an image");
+    }
+    next = found->module.image.parent;
+    chain.modules_.push_back(std::move(*found));
+  }
+  std::reverse(chain.modules_.begin(), chain.modules_.end());
+  return chain;
+}
+
+std::vector<std::string> ImageChain::packages() const {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& m : modules_) {
+    for (const auto& p : m.module.image.packages) {
+      if (seen.insert(p).second) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::vector<InputParameter> ImageChain::inputs() const {
+  std::vector<InputParameter> out;
+  for (const auto& m : modules_) {
+    for (const auto& in : m.module.image.inputs) {
+      auto it =
+          std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.name == in.name; });
+      if (it == out.end()) {
+        out.push_back(in);
+      } else {
+        if (in.default_value) it->default_value = in.default_value;
+        if (!in.description.empty()) it->description = in.description;
+      }
+    }
+  }
+  return out;
+}
+
+const InputParameter* ImageChain::input(const std::string& name) const {
+  const InputParameter* found = nullptr;
+  for (const auto& m : modules_) {
+    for (const auto& in : m.module.image.inputs) {
+      if (in.name == name) found = &in;
+    }
+  }
+  return found;
+}
+
+std::vector<std::string> ImageChain::outputs() const {
+  std::vector<std::string> out;
+  for (const auto& m : modules_) {
+    for (const auto& o : m.module.image.outputs) {
+      if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(o);
+    }
+  }
+  return out;
+}
+
+bool ImageChain::has_output(const std::string& name) const {
+  auto all = outputs();
+  return std::find(all.begin(), all.end(), name) != all.end();
+}
+
+ImageResources ImageChain::resources() const {
+  ImageResources r;
+  for (const auto& m : modules_) {
+    const auto& image = m.module.image;
+    if (image.cpus) r.cpus = *image.cpus;
+    if (image.memory_mb) r.memory_mb = *image.memory_mb;
+    if (image.disk_gb) r.disk_gb = *image.disk_gb;
+  }
+  return r;
+}
+
+std::vector<std::string> ImageChain::refs() const {
+  std::vector<std::string> out;
+  for (const auto& m : modules_) out.push_back(m.ref());
+  return out;
+}
+
+namespace {
+proto::Step script_step(const StoredModule& m, const std::string& phase, const std::string& state,
+                        const std::string& id_suffix = "") {
+  proto::Step step;
+  step.id = phase + id_suffix + ":" + m.ref();
+  step.state = state;
+  step.kind = "script";
+  step.name = phase;
+  step.module = m.ref();
+  step.body = m.module.image.scripts.at(phase);
+  return step;
+}
+}  // namespace
+
+proto::Plan ImageChain::plan() const {
+  proto::Plan plan;
+  plan.platform = platform();
+  auto add_phase = [&](const char* phase, const char* state) {
+    for (const auto& m : modules_) {
+      if (m.module.image.scripts.count(phase)) plan.steps.push_back(script_step(m, phase, state));
+    }
+  };
+  add_phase("pre-install", "Executing");
+  std::vector<std::string> all_packages = packages();
+  if (!all_packages.empty()) {
+    proto::Step step;
+    step.id = "packages";
+    step.state = "Executing";
+    step.kind = "packages";
+    step.name = "packages";
+    step.module = image().ref();
+    step.packages = all_packages;
+    plan.steps.push_back(step);
+  }
+  add_phase("post-install", "Executing");
+  add_phase("deployment", "Executing");
+  add_phase("report", "SendingReports");
+  return plan;
+}
+
+std::vector<proto::Step> ImageChain::on_scale_steps(int64_t round) const {
+  std::vector<proto::Step> steps;
+  for (const auto& m : modules_) {
+    if (m.module.image.scripts.count("on-scale")) {
+      steps.push_back(script_step(m, "on-scale", "Ready", "#" + std::to_string(round)));
+    }
+  }
+  return steps;
+}
+
+}  // namespace slipway::controller

@@ -1,0 +1,146 @@
+// A deployment (a run) and its node instances: the data the state machine
+// works on, and how it is kept in the store.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/status.h"
+#include "common/value.h"
+#include "controller/catalog/image_chain.h"
+#include "controller/catalog/module.h"
+#include "controller/store/sqlite.h"
+
+namespace slipway::controller {
+
+class Store;
+
+// SPEC section 3, in order; the last three are final.
+enum class DeploymentState {
+  kInitializing,
+  kProvisioning,
+  kExecuting,
+  kSendingReports,
+  kReady,
+  kFinalizing,
+  kDone,
+  kAborted,
+  kCancelled,
+};
+
+const char* state_name(DeploymentState state);
+bool parse_state(const std::string& name, DeploymentState* state);
+bool is_final(DeploymentState state);
+// Transient: every state a deployment should leave on its own (not Ready, not final).
+bool is_transient(DeploymentState state);
+
+enum class KeepRunning { kAlways, kOnSuccess, kOnError, kNever };
+const char* keep_running_name(KeepRunning policy);
+bool parse_keep_running(const std::string& name, KeepRunning* policy);
+
+// Where an instance is in its life.
+enum class InstanceStatus {
+  kPending,     // not launched yet
+  kLaunching,   // the connector is starting its machine
+  kBooting,     // the machine runs; its agent has not said hello yet
+  kRunning,     // its agent is connected
+  kLost,        // its agent went silent
+  kFailed,      // it failed to provision and was dropped
+  kTerminated,  // its machine is gone
+};
+const char* status_name(InstanceStatus status);
+bool parse_status(const std::string& name, InstanceStatus* status);
+// Live instances are the ones barriers wait for.
+bool is_live(InstanceStatus status);
+
+// A node of a deployment, resolved to exact module versions at deploy time.
+struct NodePlan {
+  std::string name;
+  std::string image;               // NAME@VERSION
+  std::vector<std::string> chain;  // reference image first
+  std::string cloud;
+  int64_t multiplicity = 1;
+  int64_t max_provisioning_failures = 0;
+  proto::Plan plan;
+  std::vector<proto::Step> on_scale;  // ids without a round
+  Value reference;
+  ImageResources resources;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  std::map<std::string, InputBinding> bindings;  // input -> another node's parameter
+
+  Value to_value() const;
+  static Result<NodePlan> from_value(const Value& value);
+};
+
+struct Instance {
+  std::string name;  // "web.2"
+  std::string node;
+  int64_t index = 1;
+  std::string cloud;
+  std::string machine_id;
+  std::string public_key;
+  InstanceStatus status = InstanceStatus::kPending;
+  std::string address;
+  std::string phase;       // the step it is in, or what happens to it
+  std::string state_done;  // the last deployment state it completed
+  std::string error;
+  std::set<std::string> completed;  // step ids
+  int64_t launched_steady = 0;      // when its machine came up (steady ms)
+};
+
+struct Deployment {
+  std::string id;
+  std::string module;  // NAME@VERSION
+  uid_t owner_uid = 0;
+  std::string owner_name;
+  DeploymentState state = DeploymentState::kInitializing;
+  bool aborted = false;
+  std::string abort_reason;
+  KeepRunning keep_running = KeepRunning::kOnSuccess;
+  int64_t timeout_ms = 3600 * 1000;
+  int64_t created_at = 0;   // wall ms
+  int64_t state_since = 0;  // wall ms
+  int64_t state_since_steady = 0;
+  bool reached_ready = false;
+  bool terminate_requested = false;
+  int64_t ended_at = 0;
+  std::vector<NodePlan> nodes;
+  std::map<std::string, Instance> instances;  // by name
+
+  const NodePlan* node(const std::string& name) const;
+  // Instances of `node` (all nodes when empty) that barriers wait for.
+  std::vector<const Instance*> live(const std::string& node = "") const;
+  // "1,2,3": the indexes of the node's live instances.
+  std::string ids(const std::string& node) const;
+};
+
+// The deployments, instances tables. Not thread-safe (event loop only).
+class DeploymentStore {
+ public:
+  explicit DeploymentStore(Store& store) : store_(store) {}
+
+  Status insert(const Deployment& d);
+  Status save_state(const Deployment& d);  // state, flags, timestamps
+  Status save_instance(const std::string& deployment, const Instance& instance);
+  Status insert_instance(const std::string& deployment, const Instance& instance);
+  // Every deployment that is not final, with its instances.
+  Result<std::vector<Deployment>> load_active();
+  Result<std::optional<Deployment>> load(const std::string& id);
+  // Summary rows for `slipway list`; all owners when owner is -1.
+  Result<std::vector<Deployment>> list(int64_t owner_uid);
+
+ private:
+  Result<Deployment> read_row(sql::Statement& stmt);
+  // Every row of `stmt`, with its instances.
+  Result<std::vector<Deployment>> read_all(sql::Statement& stmt);
+  Status load_instances(Deployment* d);
+  Store& store_;
+};
+
+}  // namespace slipway::controller

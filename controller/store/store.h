@@ -1,0 +1,48 @@
+// The controller's store: one SQLite database (WAL) holding everything needed
+// to carry on after a restart. Opening it applies the migrations of
+// controller/schema.cpp in order; a database from a newer Slipway is refused.
+//
+// Not thread-safe: the store belongs to the controller's event loop thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "controller/store/sqlite.h"
+
+namespace slipway::controller {
+
+class Store {
+ public:
+  // Opens or creates the database at `path` ("" or ":memory:" for a private
+  // in-memory one) and migrates it to the current schema.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+
+  ~Store();
+
+  sql::Database& db() { return db_; }
+  int schema_version();
+
+ private:
+  explicit Store(sql::Database db) : db_(std::move(db)) {}
+  Status migrate();
+  // Checkpoints the WAL from a thread of its own, on its own connection: a
+  // checkpoint syncs the database file, and on the event loop that sync was
+  // the slowest thing a parameter set could meet. Passive checkpoints never
+  // block the writer.
+  void start_checkpoints(const std::string& path);
+  void run_checkpoints(sql::Database checkpointer);
+
+  sql::Database db_;
+  std::thread checkpoint_thread_;
+  std::mutex mutex_;
+  std::condition_variable stop_signal_;
+  bool stopping_ = false;  // guarded by mutex_
+};
+
+}  // namespace slipway::controller
