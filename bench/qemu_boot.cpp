@@ -208,7 +208,7 @@ int run(int rounds, const std::string& accel) {
       launched.push_back(launch_ms);
       connected.push_back(*booted);
       start = Clock::now();
-      if (!c.terminate({bench.ids.back()}).ok()) status = fail("terminate failed");
+      if (!first_failure(c.terminate({bench.ids.back()})).ok()) status = fail("terminate failed");
       terminated.push_back(ms_between(start, Clock::now()));
     }
     double parallel_ms = 0, parallel_launch_ms = 0, serial_ms = 0;

@@ -52,7 +52,7 @@ Result<KeyPair> generate_keypair() {
   crypto_box_keypair(pub, sec);
   KeyPair keys{key_to_text(std::string_view(reinterpret_cast<char*>(pub), 32)),
                key_to_text(std::string_view(reinterpret_cast<char*>(sec), 32))};
-  sodium_memzero(sec, sizeof sec);
+  wipe(sec, sizeof sec);
   return keys;
 }
 
@@ -83,7 +83,7 @@ Result<std::string> public_key_of(std::string_view secret_key) {
     return Error(Code::kInvalidArgument, "not a valid CURVE secret key");
   uint8_t pub[32];
   int derived = crypto_scalarmult_base(pub, secret);
-  sodium_memzero(secret, sizeof secret);
+  wipe(secret, sizeof secret);
   if (derived != 0) return Error(Code::kInternal, "cannot derive the public key");
   return key_to_text(std::string_view(reinterpret_cast<char*>(pub), 32));
 }
@@ -198,8 +198,12 @@ uint32_t random_below(uint32_t bound) {
   return randombytes_uniform(bound);
 }
 
+void wipe(void* bytes, size_t size) {
+  if (size > 0) sodium_memzero(bytes, size);
+}
+
 void wipe(std::string& secret) {
-  if (!secret.empty()) sodium_memzero(secret.data(), secret.size());
+  wipe(secret.data(), secret.size());
   secret.clear();
 }
 

@@ -1,11 +1,13 @@
 // Slipway's key handling: CURVE key pairs and their Z85 text form, key
-// files, random strings and digests. The CURVE options of ZeroMQ sockets are
-// in common/curve_socket.h, the agent's own CurveZMQ client in
-// agent/curve_client.h; nothing else calls libsodium.
+// files, random strings and digests. CurveZMQ itself, both ends, is in
+// common/curve/ (zmtp.h, curve_server.h, curve_client.h); nothing else calls
+// libsodium.
 //
 // Thread-safe: every function may be called from any thread.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -64,7 +66,14 @@ std::string digest_hex(std::string_view data);
 // A uniformly random integer in [0, bound), bound > 0.
 uint32_t random_below(uint32_t bound);
 
-// Overwrites a secret in memory before it is freed.
+// Overwrites a secret in memory before it is freed, in a way the compiler
+// may not leave out: the one way secrets are wiped (keys, transient keys,
+// shared secrets, plaintexts of boxes).
+void wipe(void* bytes, size_t size);
 void wipe(std::string& secret);
+template <typename T, size_t N>
+void wipe(std::array<T, N>& secret) {
+  wipe(secret.data(), sizeof secret);
+}
 
 }  // namespace slipway::crypto

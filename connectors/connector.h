@@ -49,7 +49,10 @@ struct MachineSpec {
 struct Machine {
   std::string machine_id;
   std::string address;  // how the controller and other machines reach it (an IP)
-  std::string vmstate;  // "running", "stopped", "gone"
+  // "running", "stopped", "gone" (the cloud has no such machine), or
+  // "unknown" (the cloud answered, but not about this machine: a damaged
+  // record, say).
+  std::string vmstate;
 };
 
 struct Capabilities {
@@ -125,11 +128,16 @@ class Connector {
                                               const LaunchProgress& progress) = 0;
 
   // Stops the machines and removes everything they used (processes, network
-  // devices, mounts, disks). Idempotent: ids that are already gone succeed.
-  virtual Status terminate(const std::vector<std::string>& machine_ids) = 0;
+  // devices, mounts, disks). One result per id, in the same order: each
+  // machine's own, so that one that cannot be removed does not stand for the
+  // others. Idempotent: ids that are already gone succeed.
+  virtual std::vector<Status> terminate(const std::vector<std::string>& machine_ids) = 0;
 
-  // What the cloud says of these machines now; unknown ids are "gone".
-  virtual std::vector<Machine> describe(const std::vector<std::string>& machine_ids) = 0;
+  // What the cloud says of these machines now, one per id in order; ids it
+  // has no machine of are "gone". Fails, with kUnavailable, only when the
+  // cloud itself cannot be asked: then nothing is known of any of them, which
+  // is not the same as their being gone.
+  virtual Result<std::vector<Machine>> describe(const std::vector<std::string>& machine_ids) = 0;
 
   // Removes every machine of this cloud whose id is not in `keep`: what a
   // controller that crashed left behind. Returns the ids removed.
@@ -149,6 +157,15 @@ class Connector {
     return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
   }
 };
+
+// The first failure of a batch's results, or ok: for callers that only need
+// to know whether all of it went.
+inline Status first_failure(const std::vector<Status>& results) {
+  for (const auto& s : results) {
+    if (!s.ok()) return s;
+  }
+  return ok_status();
+}
 
 using ConnectorFactory = std::function<Result<std::unique_ptr<Connector>>(
     const CloudConfig& cloud, const ConnectorEnvironment& environment)>;

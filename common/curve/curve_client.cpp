@@ -21,7 +21,7 @@ Result<std::unique_ptr<CurveClient>> CurveClient::create(std::string_view public
                crypto::key_from_text(server_key, server.data());
   std::unique_ptr<CurveClient> client;
   if (valid) client.reset(new CurveClient(ours, secret, server, max_message));
-  sodium_memzero(secret.data(), secret.size());
+  crypto::wipe(secret);
   if (!valid) return Error(Code::kInvalidArgument, "not a valid CURVE key");
   SLIPWAY_RETURN_IF_ERROR(client->say_hello());
   return client;
@@ -58,9 +58,9 @@ Status CurveClient::say_hello() {
 }
 
 CurveClient::~CurveClient() {
-  sodium_memzero(secret_key_.data(), secret_key_.size());
-  sodium_memzero(transient_secret_.data(), transient_secret_.size());
-  sodium_memzero(shared_.data(), shared_.size());
+  crypto::wipe(secret_key_);
+  crypto::wipe(transient_secret_);
+  crypto::wipe(shared_);
 }
 
 Status CurveClient::feed(std::string_view data, std::vector<std::string>* messages) {
@@ -101,7 +101,7 @@ Status CurveClient::on_welcome(std::string_view body) {
   }
   std::memcpy(server_transient_.data(), plain, 32);
   std::memcpy(cookie_.data(), plain + 32, 96);
-  sodium_memzero(plain, sizeof plain);
+  crypto::wipe(plain, sizeof plain);
   if (crypto_box_beforenm(shared_.data(), server_transient_.data(), transient_secret_.data()) != 0)
     return Error(Code::kProtocol, "WELCOME carries an unusable key");
   state_ = State::kExpectReady;

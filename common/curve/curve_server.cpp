@@ -40,9 +40,9 @@ CurveServer::CurveServer(const Key& public_key, const Key& secret_key, size_t ma
 }
 
 CurveServer::~CurveServer() {
-  sodium_memzero(secret_key_.data(), secret_key_.size());
-  sodium_memzero(transient_secret_.data(), transient_secret_.size());
-  sodium_memzero(shared_.data(), shared_.size());
+  crypto::wipe(secret_key_);
+  crypto::wipe(transient_secret_);
+  crypto::wipe(shared_);
 }
 
 Status CurveServer::feed(std::string_view data, std::vector<std::string>* messages,
@@ -86,7 +86,7 @@ Status CurveServer::on_hello(std::string_view body) {
       crypto_box_open_easy_afternm(zeros, bytes(body) + 120, 80, n.data(), hello_key) == 0 &&
       sodium_is_zero(zeros, sizeof zeros);
   if (!opened) {
-    sodium_memzero(hello_key, sizeof hello_key);
+    crypto::wipe(hello_key, sizeof hello_key);
     return Error(Code::kProtocol, "HELLO is not for this server's key");
   }
   peer_nonce_ = short_nonce;
@@ -104,8 +104,8 @@ Status CurveServer::on_hello(std::string_view body) {
   std::memcpy(cookie_.data(), cookie_nonce.data() + 8, 16);
   crypto_secretbox_easy(cookie_.data() + 16, cookie_plain, sizeof cookie_plain, cookie_nonce.data(),
                         cookie_key);
-  sodium_memzero(cookie_plain, sizeof cookie_plain);
-  sodium_memzero(cookie_key, sizeof cookie_key);
+  crypto::wipe(cookie_plain, sizeof cookie_plain);
+  crypto::wipe(cookie_key, sizeof cookie_key);
 
   auto welcome_nonce = random_nonce("WELCOME-");
   uint8_t plain[128];
@@ -116,7 +116,7 @@ Status CurveServer::on_hello(std::string_view body) {
   welcome.resize(welcome.size() + kMac + sizeof plain);
   crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(welcome.data() + 24), plain, sizeof plain,
                           welcome_nonce.data(), hello_key);
-  sodium_memzero(hello_key, sizeof hello_key);
+  crypto::wipe(hello_key, sizeof hello_key);
   if (crypto_box_beforenm(shared_.data(), client_transient_.data(), transient_secret_.data()) != 0)
     return Error(Code::kProtocol, "HELLO carries an unusable key");
   append_frame(wire_.out(), kCommand, welcome);
@@ -149,7 +149,7 @@ Status CurveServer::on_initiate(std::string_view body) {
     return Error(Code::kProtocol, "INITIATE carries a vouch that does not hold");
   }
   // s' has done its work: the session key is derived, the vouch opened.
-  sodium_memzero(transient_secret_.data(), transient_secret_.size());
+  crypto::wipe(transient_secret_);
   std::string_view metadata = std::string_view(plain).substr(48 + 64 + kMac);
   SLIPWAY_ASSIGN_OR_RETURN(std::string type, find_property(metadata, "Socket-Type", "INITIATE"));
   if (type != "DEALER" && type != "REQ" && type != "ROUTER")

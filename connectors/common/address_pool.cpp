@@ -3,14 +3,14 @@
 namespace slipway::connectors {
 
 void AddressPool::mark_used(uint32_t address) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   used_.insert(address);
 }
 
 Result<uint32_t> AddressPool::reserve() {
   const uint32_t first = subnet_.first_machine_address();
   const uint32_t count = subnet_.last_machine_address() - first + 1;
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (uint32_t i = 0; i < count; ++i) {
     const uint32_t candidate = first + (next_offset_ + i) % count;
     if (used_.insert(candidate).second) {
@@ -24,7 +24,7 @@ Result<uint32_t> AddressPool::reserve() {
 }
 
 void AddressPool::release(uint32_t address) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   used_.erase(address);
 }
 

@@ -7,11 +7,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <set>
 
+#include "common/mutex.h"
 #include "common/status.h"
-#include "common/thread_annotations.h"
 #include "connectors/common/ipv4.h"
 
 namespace slipway::connectors {
@@ -28,7 +27,7 @@ class AddressPool {
 
  private:
   const Ipv4Subnet subnet_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::set<uint32_t> used_ GUARDED_BY(mutex_);
   uint32_t next_offset_ GUARDED_BY(mutex_) = 0;  // where the next search starts
 };

@@ -22,14 +22,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/fs.h"
 #include "common/log.h"
-#include "common/thread_annotations.h"
+#include "common/mutex.h"
 #include "connectors/common/address_pool.h"
 #include "connectors/common/ipv4.h"
 #include "connectors/common/machines.h"
@@ -65,19 +65,23 @@ class BridgedConnector : public Connector {
         progress);
   }
 
-  Status terminate(const std::vector<std::string>& machine_ids) override {
-    SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
-    std::vector<bool> done;
-    return terminate_all(machine_ids, runtime, &done);
+  std::vector<Status> terminate(const std::vector<std::string>& machine_ids) override {
+    auto runtime = this->runtime();
+    if (!runtime.ok()) return std::vector<Status>(machine_ids.size(), runtime.error());
+    return terminate_all(machine_ids, *runtime);
   }
 
-  std::vector<Machine> describe(const std::vector<std::string>& machine_ids) override {
-    return describe_machines(
-        machine_ids, [&](const std::string& id) -> std::optional<MachineState> {
-          auto record = Dir(env_.state_dir, id).read_record();
-          if (!record.ok()) return std::nullopt;
-          return MachineState{record->address, running(record->pid, record->start_time)};
-        });
+  Result<std::vector<Machine>> describe(const std::vector<std::string>& machine_ids) override {
+    // Its records are the cloud's own word on its machines: without the
+    // directory nothing can be said of any of them.
+    if (!fs::exists(env_.state_dir + "/.")) {
+      return Error(Code::kUnavailable,
+                   "cloud " + cloud_ + " cannot be asked: " + env_.state_dir + " is not there");
+    }
+    return describe_machines(machine_ids, [&](const std::string& id) -> Result<MachineState> {
+      SLIPWAY_ASSIGN_OR_RETURN(auto record, Dir(env_.state_dir, id).read_record());
+      return MachineState{record.address, running(record.pid, record.start_time)};
+    });
   }
 
   Result<std::string> console_log(const std::string& machine_id) override {
@@ -101,12 +105,12 @@ class BridgedConnector : public Connector {
   virtual bool running(pid_t pid, uint64_t start_time) const = 0;
 
   Result<Runtime> runtime() const LOCKS_EXCLUDED(mutex_) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!runtime_) return Error(Code::kFailedPrecondition, "cloud " + cloud_ + " is not prepared");
     return *runtime_;
   }
   void set_runtime(Runtime runtime) LOCKS_EXCLUDED(mutex_) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     runtime_ = std::move(runtime);
   }
 
@@ -148,22 +152,20 @@ class BridgedConnector : public Connector {
   }
 
   // Terminates the machines in parallel; the first error, naming its machine.
-  Status terminate_all(const std::vector<std::string>& ids, const Runtime& runtime,
-                       std::vector<bool>* done) {
-    return terminate_machines(
-        cloud_, ids, kMaxParallel,
-        [&](const std::string& id) { return terminate_one(id, runtime); }, done);
+  std::vector<Status> terminate_all(const std::vector<std::string>& ids, const Runtime& runtime) {
+    return terminate_machines(cloud_, ids, kMaxParallel,
+                              [&](const std::string& id) { return terminate_one(id, runtime); });
   }
 
   // reap()'s common part: terminates `orphans` and adds those now gone to
   // *removed; the first error.
   Status terminate_orphans(const std::vector<std::string>& orphans, const Runtime& runtime,
                            std::vector<std::string>* removed) {
-    std::vector<bool> done;
-    Status status = terminate_all(orphans, runtime, &done);
+    std::vector<Status> results = terminate_all(orphans, runtime);
     for (size_t i = 0; i < orphans.size(); ++i) {
-      if (done[i]) removed->push_back(orphans[i]);
+      if (results[i].ok()) removed->push_back(orphans[i]);
     }
+    Status status = first_failure(results);
     if (!removed->empty()) {
       LOG_WARN("cloud %s: reaped %zu machine(s) no deployment owns", cloud_.c_str(),
                removed->size());
@@ -183,7 +185,7 @@ class BridgedConnector : public Connector {
   AddressPool addresses_;
 
  private:
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::optional<Runtime> runtime_ GUARDED_BY(mutex_);
 };
 

@@ -89,25 +89,18 @@ std::vector<Result<Machine>> launch_machines(
   return results;
 }
 
-Status terminate_machines(const std::string& cloud, const std::vector<std::string>& ids,
-                          size_t max_threads,
-                          const std::function<Status(const std::string&)>& terminate_one,
-                          std::vector<bool>* done) {
-  std::vector<std::optional<Error>> errors(ids.size());
+std::vector<Status> terminate_machines(
+    const std::string& cloud, const std::vector<std::string>& ids, size_t max_threads,
+    const std::function<Status(const std::string&)>& terminate_one) {
+  std::vector<Status> results(ids.size());
   parallel_for(ids.size(), max_threads, [&](size_t i) {
     Status s = terminate_one(ids[i]);
-    if (!s.ok()) errors[i] = s.error().wrap("cannot terminate machine " + ids[i]);
+    if (!s.ok()) results[i] = s.error().wrap("cannot terminate machine " + ids[i]);
   });
-  done->assign(ids.size(), true);
-  std::optional<Error> first;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!errors[i]) continue;
-    (*done)[i] = false;
-    LOG_WARN("cloud %s: %s", cloud.c_str(), errors[i]->message().c_str());
-    if (!first) first = errors[i];
+  for (const auto& s : results) {
+    if (!s.ok()) LOG_WARN("cloud %s: %s", cloud.c_str(), s.error().message().c_str());
   }
-  if (first) return *first;
-  return ok_status();
+  return results;
 }
 
 Result<std::vector<std::string>> list_machine_dirs(const std::string& root) {
@@ -173,14 +166,17 @@ Result<std::map<std::string, std::string>> MachineRecordBase::parse_base(const s
 
 std::vector<Machine> describe_machines(
     const std::vector<std::string>& ids,
-    const std::function<std::optional<MachineState>(const std::string&)>& lookup) {
+    const std::function<Result<MachineState>(const std::string&)>& lookup) {
   std::vector<Machine> out;
   for (const auto& id : ids) {
     Machine m{id, "", "gone"};
     if (check_machine_id(id).ok()) {
-      if (auto state = lookup(id)) {
+      auto state = lookup(id);
+      if (state.ok()) {
         m.address = format_ipv4(state->address);
         m.vmstate = state->running ? "running" : "stopped";
+      } else if (state.error().code() != Code::kNotFound) {
+        m.vmstate = "unknown";
       }
     }
     out.push_back(std::move(m));

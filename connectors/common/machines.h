@@ -36,12 +36,11 @@ std::vector<Result<Machine>> launch_machines(
     const LaunchProgress& progress);
 
 // Terminates every machine of `ids` with `terminate_one`, on at most
-// `max_threads` threads. (*done)[i] says whether ids[i] is gone; each failure
-// is logged naming `cloud`, and the first is returned.
-Status terminate_machines(const std::string& cloud, const std::vector<std::string>& ids,
-                          size_t max_threads,
-                          const std::function<Status(const std::string&)>& terminate_one,
-                          std::vector<bool>* done);
+// `max_threads` threads; one result per id, in order, each failure logged
+// naming `cloud`.
+std::vector<Status> terminate_machines(
+    const std::string& cloud, const std::vector<std::string>& ids, size_t max_threads,
+    const std::function<Status(const std::string&)>& terminate_one);
 
 // A machine's directory and its record, as every connector that keeps state
 // on the host lays them out: STATE_DIR/machines/MACHINE_ID/record.
@@ -69,15 +68,16 @@ struct MachineRecordBase {
 };
 
 // What a connector's describe() answers: for each id, `lookup` gives the
-// machine's address and whether it runs, or nothing when it has no record
-// ("gone"). Ids that are not machine ids are "gone" without a lookup.
+// machine's address and whether it runs, kNotFound when it has no record
+// ("gone"), or another error when its record cannot be read ("unknown").
+// Ids that are not machine ids are "gone" without a lookup.
 struct MachineState {
   uint32_t address = 0;
   bool running = false;
 };
 std::vector<Machine> describe_machines(
     const std::vector<std::string>& ids,
-    const std::function<std::optional<MachineState>(const std::string&)>& lookup);
+    const std::function<Result<MachineState>(const std::string&)>& lookup);
 
 // The last `max_size` bytes of a file; "" when it does not exist yet.
 Result<std::string> read_tail(const std::string& path, size_t max_size);

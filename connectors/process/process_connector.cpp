@@ -52,16 +52,13 @@ class ProcessConnector final : public Connector {
         specs, 1, [this](const MachineSpec& spec) { return launch_one(spec); }, progress);
   }
 
-  Status terminate(const std::vector<std::string>& ids) override {
-    Status first;
-    for (const auto& id : ids) {
-      Status s = terminate_one(id);
-      if (!s.ok() && first.ok()) first = s;
-    }
-    return first;
+  std::vector<Status> terminate(const std::vector<std::string>& ids) override {
+    std::vector<Status> results;
+    for (const auto& id : ids) results.push_back(terminate_one(id));
+    return results;
   }
 
-  std::vector<Machine> describe(const std::vector<std::string>& ids) override {
+  Result<std::vector<Machine>> describe(const std::vector<std::string>& ids) override {
     std::vector<Machine> out;
     for (const auto& id : ids) {
       pid_t pid = read_pid(id);

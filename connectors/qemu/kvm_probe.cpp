@@ -10,13 +10,12 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common/fs.h"
+#include "common/mutex.h"
 
 namespace slipway::connectors::qemu {
 namespace {
@@ -191,8 +190,8 @@ Result<bool> probe_kvm(std::chrono::milliseconds deadline, std::chrono::microsec
     if (::sigaction(kick_signal(), &kick, nullptr) != 0) return kvm_error("sigaction");
   }
 
-  std::mutex mutex;
-  std::condition_variable finished_cv;
+  Mutex mutex;
+  std::condition_variable_any finished_cv;
   bool finished = false;
   Result<bool> outcome = false;
   const auto started = std::chrono::steady_clock::now();
@@ -202,19 +201,20 @@ Result<bool> probe_kvm(std::chrono::milliseconds deadline, std::chrono::microsec
     sigaddset(&kick_set, kick_signal());
     pthread_sigmask(SIG_UNBLOCK, &kick_set, nullptr);
     Result<bool> result = run_probe_vcpu();
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     outcome = std::move(result);
     finished = true;
     finished_cv.notify_all();
   });
   {
-    std::unique_lock lock(mutex);
-    if (!finished_cv.wait_for(lock, deadline, [&] { return finished; })) {
+    MutexLock lock(mutex);
+    auto done = [&] { return finished; };
+    if (!mutex.wait_for(finished_cv, deadline, done)) {
       // A kick that lands between two runs only runs the empty handler:
       // kicks go on until one lands inside KVM_RUN.
       while (!finished) {
         ::pthread_kill(prober.native_handle(), kick_signal());
-        finished_cv.wait_for(lock, std::chrono::milliseconds(20), [&] { return finished; });
+        mutex.wait_for(finished_cv, std::chrono::milliseconds(20), done);
       }
       outcome = false;
     }

@@ -102,16 +102,17 @@ struct AgentEndpoint::Connection {
   asio::steady_timer timer;  // the handshake's deadline
   CurveServer session;
   std::string id;
-  std::string peer;     // for the logs: an address, or the local socket and pid
-  std::string address;  // the IP address, "" for a local peer
-  std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
+  std::string peer;            // for the logs: an address, or the local socket and pid
+  std::string address;         // the IP address, "" for a local peer
+  int64_t last_heard = 0;      // steady ms of its last byte
   bool in_handshake = true;    // counted in handshaking_
   bool write_waiting = false;  // a wait for the socket to take more is pending
   bool closed = false;
 };
 
-AgentEndpoint::AgentEndpoint(asio::io_context& io, CurveServer::Authorize authorize)
-    : io_(io), authorize_(std::move(authorize)) {}
+AgentEndpoint::AgentEndpoint(asio::io_context& io, CurveServer::Authorize authorize,
+                             const Clock& clock)
+    : io_(io), authorize_(std::move(authorize)), clock_(clock) {}
 
 AgentEndpoint::~AgentEndpoint() {
   stop();
@@ -223,7 +224,7 @@ void AgentEndpoint::open(Stream::socket socket) {
   size_t& from_address = handshaking_from_[peer->address];
   if (handshaking_ >= kMaxHandshaking ||
       (!peer->address.empty() && from_address >= kMaxHandshakingPerAddress)) {
-    if (quiet_.allow())
+    if (quiet_.allow(clock_.steady_ms()))
       LOG_WARN("closed a connection from %s: %zu others%s are still in their handshake",
                peer->display.c_str(), handshaking_ >= kMaxHandshaking ? handshaking_ : from_address,
                handshaking_ >= kMaxHandshaking ? "" : " from there");
@@ -235,6 +236,7 @@ void AgentEndpoint::open(Stream::socket socket) {
   auto c = std::make_shared<Connection>(std::move(socket), "c" + std::to_string(next_id_++),
                                         peer->display, authorize_, public_key_, secret_key_);
   c->address = peer->address;
+  c->last_heard = clock_.steady_ms();
   connections_.emplace(c->id, c);
   std::weak_ptr<Connection> weak = c;
   c->timer.expires_after(handshake_time_);
@@ -269,7 +271,7 @@ void AgentEndpoint::read(const ConnectionPtr& c) {
         close(c);
         return;
       }
-      c->last_heard = std::chrono::steady_clock::now();
+      c->last_heard = clock_.steady_ms();
       received(c, std::string_view(buffer_.data(), n));
     }
     read(c);
@@ -289,7 +291,7 @@ void AgentEndpoint::received(const ConnectionPtr& c, std::string_view bytes) {
                           : "closed a connection from " + c->peer + ": " + fed.error().message();
     // Anyone can open a connection and fail its handshake: at most one such
     // warning a second, the rest at debug level.
-    if (quiet_.allow())
+    if (quiet_.allow(clock_.steady_ms()))
       LOG_WARN("%s", why.c_str());
     else
       LOG_DEBUG("%s", why.c_str());
@@ -371,15 +373,14 @@ void AgentEndpoint::disconnect(const std::string& routing_id) {
 }
 
 size_t AgentEndpoint::close_silent(std::chrono::milliseconds silence) {
-  const auto now = std::chrono::steady_clock::now();
+  const int64_t now = clock_.steady_ms();
   std::vector<ConnectionPtr> silent;
   for (const auto& [id, c] : connections_) {
-    if (!c->in_handshake && now - c->last_heard > silence) silent.push_back(c);
+    if (!c->in_handshake && now - c->last_heard > silence.count()) silent.push_back(c);
   }
   for (const auto& c : silent) {
     LOG_INFO("closed the connection from %s: nothing heard for %lld s", c->peer.c_str(),
-             static_cast<long long>(
-                 std::chrono::duration_cast<std::chrono::seconds>(now - c->last_heard).count()));
+             static_cast<long long>((now - c->last_heard) / 1000));
     close(c);
   }
   return silent.size();

@@ -18,11 +18,13 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/curve/curve_server.h"
 #include "common/protocol.h"
@@ -42,7 +44,9 @@ class AgentEndpoint {
   using Handler = std::function<void(AgentFrame&&)>;
 
   // `authorize` decides, for each handshake, whether a client key (Z85) may connect.
-  AgentEndpoint(boost::asio::io_context& io, CurveServer::Authorize authorize);
+  // Silence and the rate of warnings are judged on `clock`, which must
+  // outlive the endpoint; the handshake's deadline is an Asio timer.
+  AgentEndpoint(boost::asio::io_context& io, CurveServer::Authorize authorize, const Clock& clock);
   ~AgentEndpoint();
   AgentEndpoint(const AgentEndpoint&) = delete;
   AgentEndpoint& operator=(const AgentEndpoint&) = delete;
@@ -117,6 +121,7 @@ class AgentEndpoint {
   Handler handler_;
   std::string bound_;
   int port_ = 0;
+  const Clock& clock_;
   std::string local_;
   std::chrono::milliseconds handshake_time_ = std::chrono::seconds(30);
   uint64_t next_id_ = 1;
@@ -124,10 +129,9 @@ class AgentEndpoint {
   std::unordered_map<std::string, size_t> handshaking_from_;  // by IP address ("" local)
   // At most one warning a second about connections that fail their handshake.
   struct Quiet {
-    std::chrono::steady_clock::time_point last{};
-    bool allow() {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::seconds(1)) return false;
+    int64_t last = INT64_MIN / 2;  // steady ms
+    bool allow(int64_t now) {
+      if (now - last < 1000) return false;
       last = now;
       return true;
     }

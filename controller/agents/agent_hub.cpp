@@ -17,7 +17,8 @@ Status AgentHub::start(const std::string& endpoint, const crypto::KeyPair& keys)
   for (const auto& key : live) key_registry_.admit(key.public_key, key.identity);
   // Only registered keys that were not revoked complete a handshake.
   endpoint_ = std::make_unique<AgentEndpoint>(
-      io_, [this](const std::string& key) { return key_registry_.find(key).has_value(); });
+      io_, [this](const std::string& key) { return key_registry_.find(key).has_value(); },
+      clock_);
   return endpoint_->start(endpoint, keys, [this](AgentFrame&& f) { on_frame(std::move(f)); });
 }
 

@@ -224,8 +224,9 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
           parameters_.define(d.id, node.name + ":multiplicity", std::to_string(node.multiplicity)));
       SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, node.name + ":ids", d.ids(node.name)));
     }
-    for (const auto& [name, instance] : d.instances) {
+    for (const auto& [instance_name, instance] : d.instances) {
       const NodePlan& node = *d.node(instance.node);
+      const std::string& name = instance_name;  // clang 14's lambdas capture no bindings
       auto define = [&](const std::string& param, const std::optional<std::string>& value) {
         return parameters_.define(d.id, name + ":" + param, value);
       };

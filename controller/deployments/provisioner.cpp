@@ -1,7 +1,6 @@
 #include "controller/deployments/provisioner.h"
 
 #include <boost/asio/post.hpp>
-#include <mutex>
 
 #include "common/log.h"
 
@@ -31,7 +30,7 @@ void ConnectorProvisioner::add_clouds(const Config& config,
                                       const connectors::ConnectorEnvironment& base,
                                       const std::map<std::string, std::set<std::string>>& keep) {
   for (const auto& cloud_config : config.clouds) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (clouds_.count(cloud_config.name) || broken_.count(cloud_config.name)) continue;
     connectors::ConnectorEnvironment env = base;
     env.state_dir = base.state_dir + "/" + cloud_config.name;
@@ -76,7 +75,7 @@ void ConnectorProvisioner::add_clouds(const Config& config,
 Result<ConnectorProvisioner::Cloud*> ConnectorProvisioner::ready(const std::string& name) {
   Cloud* cloud = nullptr;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto broken = broken_.find(name);
     if (broken != broken_.end())
       return Error(Code::kUnavailable, "cloud " + name + " is not available: " + broken->second);
@@ -95,7 +94,7 @@ Result<ConnectorProvisioner::Cloud*> ConnectorProvisioner::ready(const std::stri
 std::string ConnectorProvisioner::cloud_state(const std::string& name) {
   std::shared_future<Status> prepared;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto broken = broken_.find(name);
     if (broken != broken_.end()) return "unavailable: " + broken->second;
     auto it = clouds_.find(name);
@@ -130,7 +129,7 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
     // and at the latest with the batch's results; once only, even from a
     // connector that calls back twice or after launch() returned.
     struct Reports {
-      std::mutex mutex;
+      Mutex mutex;
       std::vector<std::string> instances;
       std::vector<bool> reported;
     };
@@ -139,7 +138,7 @@ void ConnectorProvisioner::launch(const std::string& deployment, std::vector<Lau
     reports->reported.assign(orders.size(), false);
     auto report = [this, deployment, reports](size_t i, const Result<connectors::Machine>& result) {
       {
-        std::lock_guard lock(reports->mutex);
+        MutexLock lock(reports->mutex);
         if (i >= reports->reported.size() || reports->reported[i]) return;
         reports->reported[i] = true;
       }
@@ -176,18 +175,23 @@ void ConnectorProvisioner::terminate(const std::string& deployment,
   if (orders.empty()) return;
   asio::post(pool_, [this, deployment, orders = std::move(orders)] {
     auto cloud = ready(orders.front().cloud);
-    Status status;
+    std::vector<Status> results;
     if (!cloud.ok()) {
-      status = cloud.error();
+      results.assign(orders.size(), cloud.error());
     } else {
       std::vector<std::string> ids;
       for (const auto& order : orders) ids.push_back(order.machine_id);
-      status = (*cloud)->connector->terminate(ids);
+      results = (*cloud)->connector->terminate(ids);
     }
-    for (const auto& order : orders) {
-      std::string instance = order.instance;
-      asio::post(
-          io_, [this, deployment, instance, status] { terminated_(deployment, instance, status); });
+    // Each machine's own result: one that could not be removed is retried
+    // and reported alone. A connector that answers too few is a bug, named.
+    results.resize(orders.size(),
+                   Error(Code::kInternal, "cloud " + orders.front().cloud +
+                                              " gave no result for this machine's removal"));
+    for (size_t i = 0; i < orders.size(); ++i) {
+      asio::post(io_, [this, deployment, instance = orders[i].instance, status = results[i]] {
+        terminated_(deployment, instance, status);
+      });
     }
   });
 }

@@ -12,10 +12,10 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/config.h"
+#include "common/mutex.h"
 #include "connectors/connector.h"
 #include "controller/deployments/deployment_engine.h"
 
@@ -69,9 +69,9 @@ class ConnectorProvisioner final : public Provisioner {
   const connectors::ConnectorRegistry& registry_;
   std::string server_key_;
   boost::asio::thread_pool pool_{4};
-  std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<Cloud>> clouds_;  // guarded by mutex_
-  std::map<std::string, std::string> broken_;             // cloud -> why; guarded by mutex_
+  Mutex mutex_;
+  std::map<std::string, std::unique_ptr<Cloud>> clouds_ GUARDED_BY(mutex_);
+  std::map<std::string, std::string> broken_ GUARDED_BY(mutex_);  // cloud -> why
   Launched launched_;
   Terminated terminated_;
 };

@@ -14,7 +14,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
 
 Store::~Store() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   stop_signal_.notify_all();
@@ -30,14 +30,16 @@ void Store::start_checkpoints(const std::string& path) {
 }
 
 void Store::run_checkpoints(sql::Database checkpointer) {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    stop_signal_.wait_for(lock, std::chrono::milliseconds(500));
-    lock.unlock();
+  for (;;) {
+    {
+      MutexLock lock(mutex_);
+      if (mutex_.wait_for(stop_signal_, std::chrono::milliseconds(500),
+                          [this]() EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; }))
+        break;
+    }
+    // A failed checkpoint is retried at the next one; the WAL only grows meanwhile.
     (void)checkpointer.exec("PRAGMA wal_checkpoint(PASSIVE)");
-    lock.lock();
   }
-  lock.unlock();
   (void)checkpointer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 

@@ -6,12 +6,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "controller/store/sqlite.h"
 
@@ -40,9 +39,9 @@ class Store {
 
   sql::Database db_;
   std::thread checkpoint_thread_;
-  std::mutex mutex_;
-  std::condition_variable stop_signal_;
-  bool stopping_ = false;  // guarded by mutex_
+  Mutex mutex_;
+  std::condition_variable_any stop_signal_;
+  bool stopping_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace slipway::controller

@@ -144,7 +144,7 @@ TEST_CASE("a local machine has its hostname, address, contextualization and agen
     if (fs::exists(cpu_max)) CHECK(trimmed(read_text(cpu_max)) == "max 100000");
   }
 
-  auto described = cloud.connector().describe({m.machine_id, "no-such-machine"});
+  auto described = cloud.connector().describe({m.machine_id, "no-such-machine"}).value();
   REQUIRE(described.size() == 2);
   CHECK(described[0].vmstate == "running");
   CHECK(described[0].address == m.address);
@@ -252,7 +252,7 @@ TEST_CASE("terminating a local machine leaves nothing behind, and again is fine"
   REQUIRE(cloud.in_machine(m.machine_id, "setsid " + daemon + " >/dev/null 2>&1 &").status == 0);
   REQUIRE(eventually([&] { return process_running_with(daemon); }, 5000));
 
-  REQUIRE(cloud.connector().terminate({m.machine_id}).ok());
+  REQUIRE(first_failure(cloud.connector().terminate({m.machine_id})).ok());
   CHECK_FALSE(fs::exists(dir));
   CHECK_FALSE(fs::exists(cloud.netns_path(m.machine_id)));
   CHECK_FALSE(interface_exists(r.veth));
@@ -260,9 +260,21 @@ TEST_CASE("terminating a local machine leaves nothing behind, and again is fine"
   CHECK((stamp.start_time != r.start_time || stamp.state == 'Z'));
   CHECK(read_text("/proc/self/mountinfo").find(dir) == std::string::npos);
   CHECK_FALSE(process_running_with(daemon));
-  CHECK(cloud.connector().describe({m.machine_id})[0].vmstate == "gone");
+  CHECK(cloud.connector().describe({m.machine_id}).value()[0].vmstate == "gone");
 
-  CHECK(cloud.connector().terminate({m.machine_id}).ok());
-  CHECK(cloud.connector().terminate({"never-existed"}).ok());
-  CHECK_FALSE(cloud.connector().terminate({"../escape"}).ok());
+  CHECK(first_failure(cloud.connector().terminate({m.machine_id})).ok());
+  CHECK(first_failure(cloud.connector().terminate({"never-existed"})).ok());
+  CHECK_FALSE(first_failure(cloud.connector().terminate({"../escape"})).ok());
+  // A batch answers for each machine: the bad id fails alone.
+  auto each = cloud.connector().terminate({m.machine_id, "../escape", "never-existed"});
+  REQUIRE(each.size() == 3);
+  CHECK(each[0].ok());
+  CHECK_FALSE(each[1].ok());
+  CHECK(each[2].ok());
+  // A cloud that cannot be asked says so; it does not call its machines gone.
+  REQUIRE(fs::remove_tree(cloud.state_dir()).ok());
+  auto unasked = cloud.connector().describe({m.machine_id});
+  REQUIRE_FALSE(unasked.ok());
+  CHECK(unasked.error().code() == Code::kUnavailable);
+  CHECK_THAT(unasked.error().message(), Catch::Contains("cannot be asked"));
 }

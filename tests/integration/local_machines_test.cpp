@@ -33,7 +33,7 @@ TEST_CASE("local reap removes the machines nobody keeps and namespaces without a
   CHECK(*reaped == expected);
   CHECK_FALSE(cloud.dir(orphan).exists());
   CHECK(local::list_machine_netns(cloud.bridge()) == std::vector<std::string>{kept});
-  CHECK(restarted->describe({kept})[0].vmstate == "running");
+  CHECK(restarted->describe({kept}).value()[0].vmstate == "running");
   // The restarted connector knows the kept machine's address is taken.
   auto next = restarted->launch({cloud.spec("next")}, nullptr);
   REQUIRE(next[0].ok());
@@ -164,7 +164,7 @@ TEST_CASE("a local machine lives within its image's memory, and cpus too with cp
   }
 
   // Terminate takes the groups with the machine.
-  REQUIRE(cloud.connector().terminate({small.machine_id, roomy.machine_id}).ok());
+  REQUIRE(first_failure(cloud.connector().terminate({small.machine_id, roomy.machine_id})).ok());
   for (const auto& d : dirs) {
     INFO(d);
     CHECK_FALSE(fs::exists(d));
@@ -229,7 +229,7 @@ TEST_CASE("twenty local machines launch in one batch", "[integration][local]") {
   CHECK(addresses.size() == 20);
   for (const auto& r : results) CHECK(icmp_echo(r.value().address, 3000));
   start = std::chrono::steady_clock::now();
-  REQUIRE(cloud.connector().terminate(ids).ok());
+  REQUIRE(first_failure(cloud.connector().terminate(ids)).ok());
   double terminated = seconds_since(start);
   std::printf("local connector: 20 machines launched in %.2f s, terminated in %.2f s\n", launched,
               terminated);

@@ -343,7 +343,7 @@ TEST_CASE("qemu machines boot the busybox image, reach the host and each other, 
   CHECK(console.find("slipway-agent 0.1.0 for test/a, controller " + a_spec.context.endpoint) !=
         std::string::npos);
 
-  auto described = cloud.connector().describe({a.machine_id, "no-such-machine"});
+  auto described = cloud.connector().describe({a.machine_id, "no-such-machine"}).value();
   REQUIRE(described.size() == 2);
   CHECK(described[0].vmstate == "running");
   CHECK(described[0].address == a.address);
@@ -365,13 +365,14 @@ TEST_CASE("qemu machines boot the busybox image, reach the host and each other, 
   const pid_t b_pid = cloud.record(b->machine_id).pid;
 
   const auto stopping = std::chrono::steady_clock::now();
-  CHECK(cloud.connector().terminate({a.machine_id, b->machine_id, "never-existed"}).ok());
+  CHECK(first_failure(cloud.connector().terminate({a.machine_id, b->machine_id, "never-existed"}))
+            .ok());
   CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(5));
   cloud.check_gone(a.machine_id, a_pid);
   cloud.check_gone(b->machine_id, b_pid);
-  CHECK(cloud.connector().describe({a.machine_id})[0].vmstate == "gone");
+  CHECK(cloud.connector().describe({a.machine_id}).value()[0].vmstate == "gone");
   // Idempotent.
-  CHECK(cloud.connector().terminate({a.machine_id, b->machine_id}).ok());
+  CHECK(first_failure(cloud.connector().terminate({a.machine_id, b->machine_id})).ok());
 }
 
 TEST_CASE("a qemu machine gets its own disk over the image's, and reap removes what a crash left",
@@ -411,7 +412,7 @@ TEST_CASE("a qemu machine gets its own disk over the image's, and reap removes w
   // A restarted controller keeps nothing: reap takes the machine and the tap.
   auto restarted = cloud.make();
   REQUIRE(restarted->prepare().ok());
-  auto described = restarted->describe({id});
+  auto described = restarted->describe({id}).value();
   CHECK(described[0].vmstate == "running");
   auto reaped = restarted->reap({});
   REQUIRE(reaped.ok());

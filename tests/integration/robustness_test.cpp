@@ -10,9 +10,9 @@
 
 #include "common/context.h"
 #include "common/crypto.h"
-#include "support/curve_socket.h"
 #include "common/frame.h"
 #include "common/protocol.h"
+#include "support/curve_socket.h"
 #include "support/harness.h"
 
 using namespace slipway;

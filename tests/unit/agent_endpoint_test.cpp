@@ -19,6 +19,7 @@
 #include <set>
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "common/protocol.h"
@@ -34,7 +35,10 @@ struct Rig {
   zmq::context_t context;
   std::set<std::string> admitted;
   boost::asio::io_context io;
-  AgentEndpoint endpoint{io, [this](const std::string& key) { return admitted.count(key) > 0; }};
+  // Silence is judged on this clock, moved by hand.
+  ManualClock clock;
+  AgentEndpoint endpoint{io, [this](const std::string& key) { return admitted.count(key) > 0; },
+                         clock};
   crypto::KeyPair server = crypto::generate_keypair().value();
   crypto::KeyPair agent = crypto::generate_keypair().value();
   std::vector<AgentFrame> frames;
@@ -248,11 +252,12 @@ TEST_CASE("connections silent too long are closed, and any by its routing id; ta
   int handshaking = raw_connect(rig.endpoint.port());  // never says a word
   REQUIRE(rig.run_until([&] { return rig.endpoint.connections() == 3; }));
 
-  for (int i = 0; i < 5; ++i) {
-    rig.run_for(std::chrono::milliseconds(100));
-    talker->send(zmq::buffer(heartbeat()));
-  }
-  REQUIRE(rig.run_until([&] { return rig.frames.size() == 7; }));
+  // Exactly at the limit is not yet too long.
+  rig.clock.advance(300);
+  CHECK(rig.endpoint.close_silent(std::chrono::milliseconds(300)) == 0);
+  rig.clock.advance(200);
+  talker->send(zmq::buffer(heartbeat()));
+  REQUIRE(rig.run_until([&] { return rig.frames.size() == 3; }));
   CHECK(rig.endpoint.close_silent(std::chrono::milliseconds(300)) == 1);
   CHECK(rig.endpoint.connections() == 2);  // the handshake has a deadline of its own
   CHECK_FALSE(rig.endpoint.send(quiet_id, proto::Heartbeat{}));
@@ -407,7 +412,9 @@ TEST_CASE("agent endpoints that are not tcp://HOST:PORT are refused with one err
        {"ipc:///tmp/x", "tcp://nowhere:7740", "tcp://127.0.0.1", "tcp://*:99999", "tcp://*:port"}) {
     INFO(bad);
     boost::asio::io_context io;
-    AgentEndpoint endpoint(io, [](const std::string&) { return true; });
+    ManualClock clock;
+    AgentEndpoint endpoint(
+        io, [](const std::string&) { return true; }, clock);
     auto started = endpoint.start(bad, crypto::generate_keypair().value(), [](AgentFrame&&) {});
     REQUIRE_FALSE(started.ok());
     CHECK(started.error().code() == Code::kInvalidArgument);

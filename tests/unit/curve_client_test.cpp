@@ -1,5 +1,5 @@
 // The agent's CurveZMQ client against the real thing: a libzmq CURVE ROUTER
-// with the controller's ZAP handler, over loopback TCP. And against bytes no
+// with a ZAP handler of the tests' own (support/zap_handler.h), over loopback TCP. And against bytes no
 // libzmq would send, which must end the connection with an error.
 #include "common/curve/curve_client.h"
 
