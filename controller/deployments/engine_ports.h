@@ -18,8 +18,11 @@ namespace slipway::controller {
 class AgentLink {
  public:
   virtual ~AgentLink() = default;
-  // Sends to the agent of `identity` when it is connected; false otherwise
-  // (it gets the news in its next welcome).
+  // Sends to the agent of `identity` when it is connected: true once the
+  // message is written or queued on its connection. False when it is not
+  // connected or its connection will take no more; the message is then
+  // dropped, and the agent gets the news in its next welcome (which carries
+  // the deployment's state) or re-sends what it waits for.
   virtual bool send(const AgentIdentity& identity, const proto::ControllerMessage& message) = 0;
 };
 
@@ -34,8 +37,13 @@ struct TerminateOrder {
   std::string machine_id;
 };
 
-// Machines, through the connectors. Answers come back later, on the event
-// loop, through on_launched() and on_terminated().
+// Machines, through the connectors. Both calls return at once and never
+// fail themselves: every order gets exactly one answer later, on the event
+// loop, through the engine's on_launched() (the machine, or why it could not
+// be made: the cloud is unknown or broken, the connector failed) and
+// on_terminated() (ok, or why this one machine could not be removed; each
+// machine of a batch gets its own). An order of a cloud that is still
+// preparing waits for it.
 class Provisioner {
  public:
   virtual ~Provisioner() = default;
@@ -48,8 +56,15 @@ class Provisioner {
 class KeyKeeper {
  public:
   virtual ~KeyKeeper() = default;
+  // Stores the key and lets it complete handshakes from now on. Fails (with
+  // the store's error, or kAlreadyExists when the identity has a live key)
+  // having admitted nothing: the instance is then not made.
   virtual Status admit(const std::string& public_key, const AgentIdentity& identity) = 0;
-  virtual void revoke(const std::string& public_key, const std::string& reason) = 0;
+  // Refuses the key from now on and closes its agent's connection, telling
+  // it `reason`. Never fails: a key that cannot be marked revoked in the
+  // store is still refused until the controller restarts, and the failure
+  // is logged. After a restart such a key completes a handshake again, but
+  // its hello is answered with a goodbye: its instance or deployment is over.
 };
 
 }  // namespace slipway::controller
