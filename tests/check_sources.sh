@@ -3,7 +3,7 @@
 #   - no file includes the same header twice;
 #   - each room of the controller, and each program, includes only from the
 #     rooms below it (docs/architecture.md, "Rooms");
-#   - no C++ source or header is over 600 lines (STYLE.md 9).
+#   - no source, header, document or script is over 600 lines (STYLE.md 9).
 # Prints one line per offence and exits 1 when there is any.
 set -u
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -30,6 +30,15 @@ allowed() {
 }
 
 status=0
+# Prose, scripts and build files are held to the same length.
+for f in $(git ls-files '*.md' '*.sh' '*.txt' '*.cmake' '*.yaml' 2>/dev/null); do
+  [ -f "$f" ] || continue
+  lines=$(wc -l < "$f")
+  if [ "$lines" -gt 600 ]; then
+    echo "$f: $lines lines (split a file past 600)"
+    status=1
+  fi
+done
 files=$(git ls-files '*.h' '*.cpp' 2>/dev/null || find . -name '*.h' -o -name '*.cpp' | sed 's|^\./||')
 for f in $files; do
   [ -f "$f" ] || continue
