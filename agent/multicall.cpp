@@ -69,12 +69,12 @@ int agent_main(int argc, char** argv) {
     } else if (arg == "--state-dir") {
       options.state_dir = value("--state-dir");
     } else if (arg == "--log-level") {
-      log::Level level;
-      if (!log::parse_level(value("--log-level"), &level)) {
-        std::fprintf(stderr, "slipway-agent: --log-level must be debug, info, warn or error\n");
+      auto level = log::parse_level(value("--log-level"));
+      if (!level.ok()) {
+        std::fprintf(stderr, "slipway-agent: --log-level: %s\n", level.error().message().c_str());
         return 2;
       }
-      log::set_level(level);
+      log::set_level(*level);
     } else {
       std::fprintf(stderr, "slipway-agent: unknown argument %s\n", arg.c_str());
       usage(stderr);

@@ -119,11 +119,9 @@ Result<Config> parse_config(const std::string& text, const std::string& source) 
     if (root["log-level"]) {
       SLIPWAY_ASSIGN_OR_RETURN(std::string level,
                                yaml::get_string(source, root["log-level"], "log-level"));
-      if (!log::parse_level(level, &config.log_level)) {
-        return yaml::error_at(
-            source, root["log-level"],
-            "log-level must be debug, info, warn, error or off, not \"" + level + "\"");
-      }
+      auto parsed = log::parse_level(level);
+      if (!parsed.ok()) return yaml::error_at(source, root["log-level"], parsed.error().message());
+      config.log_level = *parsed;
     }
     if (config.heartbeat_timeout <= config.heartbeat_interval) {
       return Error(Code::kInvalidArgument,

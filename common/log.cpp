@@ -44,19 +44,17 @@ void set_tag(const char* tag) {
   g_tag.store(tag);
 }
 
-bool parse_level(const std::string& text, Level* out) {
+Result<Level> parse_level(const std::string& text) {
   static const struct {
     const char* name;
     Level level;
   } kNames[] = {{"debug", Level::kDebug},  {"info", Level::kInfo},   {"warn", Level::kWarn},
                 {"warning", Level::kWarn}, {"error", Level::kError}, {"off", Level::kOff}};
   for (const auto& entry : kNames) {
-    if (text == entry.name) {
-      *out = entry.level;
-      return true;
-    }
+    if (text == entry.name) return entry.level;
   }
-  return false;
+  return Error(Code::kInvalidArgument,
+               "log level must be debug, info, warn, error or off, not \"" + text + "\"");
 }
 
 void write(Level lvl, const char* format, ...) {

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/status.h"
+
 namespace slipway::log {
 
 enum class Level { kDebug, kInfo, kWarn, kError, kOff };
@@ -13,8 +15,9 @@ enum class Level { kDebug, kInfo, kWarn, kError, kOff };
 void set_level(Level level);
 Level level();
 bool enabled(Level level);
-// Parses "debug", "info", "warn", "error" or "off".
-bool parse_level(const std::string& text, Level* level);
+// Parses "debug", "info", "warn" (or "warning"), "error" or "off"; anything
+// else is kInvalidArgument, the sentence naming what is allowed.
+Result<Level> parse_level(const std::string& text);
 
 // A short tag put after the level on every line (the program's name).
 void set_tag(const char* tag);

@@ -37,12 +37,12 @@ int slipwayd_main(int argc, char** argv) {
     options.agent_endpoint = agent_endpoint;
   }
   if (!log_level.empty()) {
-    log::Level level;
-    if (!log::parse_level(log_level, &level)) {
-      std::fprintf(stderr, "slipwayd: --log-level must be debug, info, warn or error\n");
+    auto level = log::parse_level(log_level);
+    if (!level.ok()) {
+      std::fprintf(stderr, "slipwayd: --log-level: %s\n", level.error().message().c_str());
       return 2;
     }
-    options.log_level = level;
+    options.log_level = *level;
   }
   try {
     Controller controller(options);

@@ -65,6 +65,7 @@ class KeyKeeper {
   // store is still refused until the controller restarts, and the failure
   // is logged. After a restart such a key completes a handshake again, but
   // its hello is answered with a goodbye: its instance or deployment is over.
+  virtual void revoke(const std::string& public_key, const std::string& reason) = 0;
 };
 
 }  // namespace slipway::controller

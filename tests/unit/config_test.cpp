@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/log.h"
+
 using namespace slipway;
 
 TEST_CASE("no configuration at all gives working defaults", "[config]") {
@@ -59,7 +61,8 @@ TEST_CASE("configuration errors name the file and line", "[config]") {
 
   auto bad_level = parse_config("log-level: loud\n", "c.yaml");
   REQUIRE_FALSE(bad_level.ok());
-  CHECK(bad_level.error().message().find("log-level must be") != std::string::npos);
+  CHECK(bad_level.error().message().find("log level must be debug, info, warn, error or off") !=
+        std::string::npos);
 
   auto syntax = parse_config("clouds: [\n", "c.yaml");
   REQUIRE_FALSE(syntax.ok());
@@ -87,4 +90,15 @@ TEST_CASE("durations accept ms, s, m, h and bare seconds", "[config]") {
   CHECK_FALSE(parse_duration("5 s").ok());
   CHECK_FALSE(parse_duration("5d").ok());
   CHECK_FALSE(parse_duration("99999999999999999s").ok());
+}
+
+TEST_CASE("log levels parse by name, and a bad one says which names there are", "[config]") {
+  CHECK(log::parse_level("debug").value() == log::Level::kDebug);
+  CHECK(log::parse_level("warning").value() == log::Level::kWarn);
+  CHECK(log::parse_level("off").value() == log::Level::kOff);
+  auto loud = log::parse_level("loud");
+  REQUIRE_FALSE(loud.ok());
+  CHECK(loud.error().code() == Code::kInvalidArgument);
+  CHECK(loud.error().message() ==
+        "log level must be debug, info, warn, error or off, not \"loud\"");
 }
