@@ -26,7 +26,7 @@ using stream = asio::local::stream_protocol;
 constexpr size_t kMaxQueuedBytes = 32u << 20;
 constexpr size_t kMaxPendingRequests = 64;
 
-class ControlSession : public std::enable_shared_from_this<ControlSession> {
+class ControlSession final : public ReplySink, public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream::socket socket, Caller caller)
       : server_(server),
@@ -41,7 +41,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 
   void start() { read_header(); }
 
-  void send(Value message, bool final) {
+  void send(Value message, bool final) override {
     if (closed_ || answered_) return;
     if (final) answered_ = true;
     writes_.push_back(frame::encode(message.pack()));
@@ -62,10 +62,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       asio::post(socket_.get_executor(), [self] { self->next_request(); });
     }
   }
-  bool closed() const { return closed_; }
+  bool closed() const override { return closed_; }
   bool answered() const { return answered_; }
   // Runs `callback` once everything queued so far is written.
-  void when_drained(std::function<void()> callback) {
+  void when_drained(std::function<void()> callback) override {
     if (closed_) return;
     if (writes_.empty()) {
       asio::post(socket_.get_executor(), std::move(callback));
@@ -73,7 +73,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     }
     drained_ = std::move(callback);
   }
-  void on_close(std::function<void()> callback) {
+  void on_close(std::function<void()> callback) override {
     if (closed_) {
       callback();
       return;
@@ -197,38 +197,6 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   bool closed_ = false;
   bool hang_up_after_answer_ = false;
 };
-
-void Reply::ok(Value result) const {
-  if (session_)
-    session_->send(Value::object().set("ok", true).set("result", std::move(result)), true);
-}
-void Reply::fail(const Error& error) const {
-  if (session_) {
-    session_->send(Value::object()
-                       .set("ok", false)
-                       .set("code", code_name(error.code()))
-                       .set("error", error.message()),
-                   true);
-  }
-}
-void Reply::finish(const Result<Value>& result) const {
-  if (result.ok())
-    ok(*result);
-  else
-    fail(result.error());
-}
-void Reply::event(Value event) const {
-  if (session_) session_->send(Value::object().set("event", std::move(event)), false);
-}
-bool Reply::closed() const {
-  return !session_ || session_->closed();
-}
-void Reply::on_close(std::function<void()> callback) const {
-  if (session_) session_->on_close(std::move(callback));
-}
-void Reply::when_drained(std::function<void()> callback) const {
-  if (session_) session_->when_drained(std::move(callback));
-}
 
 ControlServer::ControlServer(asio::io_context& io) : io_(io) {}
 ControlServer::~ControlServer() {
