@@ -1,6 +1,7 @@
 // What the control handlers' tests share: a Reply whose frames are kept in
 // memory, a fake of the clouds, and the engine fixture's store, catalog and
-// engine (engine_fixture.h) for the handlers to work on.
+// engine (engine_fixture.h) for the handlers to work on, with a real
+// AgentHub for those that need one.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "common/crypto.h"
+#include "controller/agents/agent_hub.h"
 #include "controller/control/clouds.h"
 #include "controller/control/reply.h"
 #include "unit/engine_fixture.h"
@@ -109,6 +112,23 @@ struct FakeClouds final : Clouds {
     if (it == consoles.end()) return Error(Code::kNotFound, "no console for " + machine_id);
     return it->second;
   }
+};
+
+// The engine fixture and an AgentHub listening on a port of 127.0.0.1 the
+// kernel picks, never a fixed one.
+struct HubFixture : engine_test::Fixture {
+  boost::asio::io_context io;
+  FakeClouds clouds;
+  crypto::KeyPair controller_keys;
+  std::unique_ptr<AgentHub> hub;
+
+  HubFixture() {
+    crypto::init();
+    controller_keys = crypto::generate_keypair().value();
+    hub = std::make_unique<AgentHub>(io, clock, *store, events, AgentHubSettings{});
+    REQUIRE(hub->start("tcp://127.0.0.1:*", controller_keys).ok());
+  }
+  ~HubFixture() { hub->stop(); }
 };
 
 inline Caller stranger() {
