@@ -93,7 +93,8 @@ class Controller final {
   std::unique_ptr<ConnectorProvisioner> provisioner_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<DeploymentEngine> engine_;
-  // The control operations, by area; after what they use, so they go first.
+  // The control operations, by area: declared after what they use, so they
+  // are destroyed before it.
   std::unique_ptr<Clouds> clouds_;
   std::unique_ptr<StatusHandlers> status_handlers_;
   std::unique_ptr<AgentHandlers> agent_handlers_;
