@@ -14,6 +14,7 @@
 #include "common/frame.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::controller {
 
@@ -95,8 +96,10 @@ class ControlSession final : public ReplySink, public std::enable_shared_from_th
     uint32_t size = frame::decode_header(header_);
     if (size > frame::kMaxControlFrame) {
       // We cannot find the next frame boundary: answer, then hang up.
-      pending_.push_back(Value::object().set("op", "").set(
-          "_error", "request of " + std::to_string(size) + " bytes is over the limit"));
+      pending_.push_back(
+          Value::object()
+              .set(std::string(control_protocol::kOp), "")
+              .set("_error", "request of " + std::to_string(size) + " bytes is over the limit"));
       maybe_dispatch();
       hang_up_after_answer_ = true;
       return;
@@ -108,11 +111,14 @@ class ControlSession final : public ReplySink, public std::enable_shared_from_th
           if (ec) return self->close();
           auto request = Value::unpack(self->body_);
           self->body_.clear();
-          if (!request.ok() || !request->is_object() || !(*request)["op"].is_string()) {
-            self->pending_.push_back(Value::object().set("op", "").set(
-                "_error", request.ok()
-                              ? "a request must be a map with an \"op\""
-                              : "the request is not valid msgpack: " + request.error().message()));
+          if (!request.ok() || !request->is_object() ||
+              !(*request)[control_protocol::kOp].is_string()) {
+            self->pending_.push_back(
+                Value::object()
+                    .set(std::string(control_protocol::kOp), "")
+                    .set("_error", request.ok() ? "a request must be a map with an \"op\""
+                                                : "the request is not valid msgpack: " +
+                                                      request.error().message()));
           } else {
             self->pending_.push_back(std::move(*request));
           }
@@ -300,7 +306,7 @@ void ControlServer::accept() {
 }
 
 void ControlServer::dispatch(const Caller& caller, const Value& request, Reply reply) {
-  const std::string& op = request["op"].str();
+  const std::string& op = request[control_protocol::kOp].str();
   auto it = handlers_.find(op);
   if (it == handlers_.end()) {
     reply.fail(
