@@ -197,3 +197,28 @@ TEST_CASE("reports of a deployment with none answer zero chunks", "[control]") {
       f.run(&DeploymentHandlers::reports, cp::encode(cp::kReports, cp::IdRequest{id}), stranger());
   CHECK(hidden->code() == "not-found");
 }
+
+TEST_CASE("reports stream in batches, each once the last is written", "[control]") {
+  Handlers f;
+  std::string id = f.deploy();
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(f.engine->logs()
+                .report_chunk(id, "server.1", "out.txt", static_cast<uint64_t>(i), "x", i == 19)
+                .ok());
+  }
+  auto answer = f.run(&DeploymentHandlers::reports, cp::encode(cp::kReports, cp::IdRequest{id}));
+  CHECK(answer->events().size() == 16);
+  CHECK(!answer->answered());
+  answer->drain();
+  REQUIRE(answer->events().size() == 20);
+  CHECK(answer->events()[0]["name"].str() == "out.txt");
+  CHECK(answer->events()[19]["last"].as_bool());
+  CHECK(answer->result()["chunks"].as_int() == 20);
+
+  // A caller gone away between batches gets no more of them.
+  auto gone = f.run(&DeploymentHandlers::reports, cp::encode(cp::kReports, cp::IdRequest{id}));
+  gone->hang_up();
+  gone->drain();
+  CHECK(gone->events().size() == 16);
+  CHECK(!gone->answered());
+}

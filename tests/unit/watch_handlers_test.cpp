@@ -111,3 +111,27 @@ TEST_CASE("events shows users their own deployments' events and admins everythin
   f.events.record("", "module.pushed", "alice pushed t/tool@2");
   CHECK(followed->events().size() == before + 1);
 }
+
+TEST_CASE("logs sends what is stored, then with follow what comes", "[control]") {
+  Handlers f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  REQUIRE(f.engine->logs().append(id, "server.1", "serve", proto::kStdout, 0, "up\n").ok());
+  auto stored = f.run(&WatchHandlers::logs, cp::encode(cp::LogsRequest{id}), f.owner);
+  REQUIRE(stored->events().size() == 1);
+  CHECK(stored->events()[0]["data"].str() == "up\n");
+  CHECK(stored->events()[0]["stream"].str() == "stdout");
+  CHECK(stored->result()["id"].str() == id);
+
+  auto followed =
+      f.run(&WatchHandlers::logs, cp::encode(cp::LogsRequest{id, "server.1", true}), f.owner);
+  CHECK(followed->events().size() == 1);
+  f.engine->on_message(AgentIdentity{id, "server.1"},
+                       proto::Log{"serve", proto::kStderr, 1, "listening\n"});
+  f.settle();
+  REQUIRE(followed->events().size() == 2);
+  CHECK(followed->events()[1]["data"].str() == "listening\n");
+  CHECK(followed->events()[1]["stream"].str() == "stderr");
+  CHECK(!followed->answered());
+  followed->hang_up();
+}
