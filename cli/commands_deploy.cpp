@@ -6,8 +6,12 @@
 #include "cli/app.h"
 #include "cli/progress.h"
 #include "cli/table.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::cli {
+
+namespace cp = control_protocol;
+
 namespace {
 
 // Splits "KEY=VALUE" (for --node-cloud and --multiplicity).
@@ -24,8 +28,7 @@ bool split_pair(const std::string& text, std::string* key, std::string* value) {
 int watch(Session& session, const std::string& id, const std::string& state, int64_t timeout_s,
           bool progress) {
   ProgressPrinter printer(stderr);
-  Value request = Value::object().set("op", "watch").set("id", id).set("state", state);
-  if (timeout_s > 0) request.set("timeout_s", timeout_s);
+  Value request = cp::encode(cp::WatchRequest{id, state, timeout_s});
   auto result = session.call(request, [&](const Value& snapshot) {
     if (progress) printer.update(snapshot);
     if (session.json) std::printf("%s\n", snapshot.to_json().c_str());
@@ -66,13 +69,11 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   deploy->add_option("--timeout", a->timeout_s, "seconds a state may last (default 3600)");
   deploy->add_flag("--wait", a->wait, "wait until Ready, showing progress on stderr");
   deploy->callback([&session, &outcome, a] {
-    Value request = Value::object()
-                        .set("op", "deploy")
-                        .set("module", a->module)
-                        .set("cloud", a->cloud)
-                        .set("keep_running", a->keep_running);
-    if (a->timeout_s != 0) request.set("timeout_s", a->timeout_s);
-    Value node_clouds = Value::object();
+    cp::DeployRequest request;
+    request.module = a->module;
+    request.cloud = a->cloud;
+    request.keep_running = a->keep_running;
+    request.timeout_s = a->timeout_s;
     for (const auto& text : a->node_clouds) {
       std::string node, cloud;
       if (!split_pair(text, &node, &cloud)) {
@@ -80,9 +81,8 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
             session.fail(Error(Code::kUsage, "--node-cloud " + text + ": write NODE=CLOUD"));
         return;
       }
-      node_clouds.set(node, cloud);
+      request.node_clouds[node] = cloud;
     }
-    Value multiplicities = Value::object();
     for (const auto& text : a->multiplicities) {
       std::string node, count;
       if (!split_pair(text, &node, &count) ||
@@ -91,14 +91,10 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
             session.fail(Error(Code::kUsage, "--multiplicity " + text + ": write NODE=N"));
         return;
       }
-      multiplicities.set(node, static_cast<int64_t>(std::stoll(count)));
+      request.multiplicities[node] = static_cast<int64_t>(std::stoll(count));
     }
-    Value parameters = Value::array();
-    for (const auto& p : a->parameters) parameters.push(p);
-    request.set("node_clouds", node_clouds)
-        .set("multiplicities", multiplicities)
-        .set("parameters", parameters);
-    auto result = session.call(request);
+    request.parameters = a->parameters;
+    auto result = session.call(cp::encode(request));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -112,7 +108,7 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
 
   auto* list = app.add_subcommand("list", "your deployments");
   list->callback([&session, &outcome] {
-    auto result = session.call(Value::object().set("op", "list"));
+    auto result = session.call(cp::request(cp::kList));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -134,7 +130,7 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* show = app.add_subcommand("show", "a deployment: state, instances, recent events");
   show->add_option("id", *show_id, "deployment id")->required();
   show->callback([&session, &outcome, show_id] {
-    auto result = session.call(Value::object().set("op", "show").set("id", *show_id));
+    auto result = session.call(cp::encode(cp::kShow, cp::IdRequest{*show_id}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -187,8 +183,7 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   abort->callback([&session, &outcome, abort_args] {
     std::string reason;
     for (size_t i = 1; i < abort_args->size(); ++i) reason += (i > 1 ? " " : "") + (*abort_args)[i];
-    auto result = session.call(
-        Value::object().set("op", "abort").set("id", abort_args->front()).set("reason", reason));
+    auto result = session.call(cp::encode(cp::AbortRequest{abort_args->front(), reason}));
     if (!result.ok())
       outcome.status = session.fail(result.error());
     else if (session.json)
@@ -199,7 +194,7 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* terminate = app.add_subcommand("terminate", "end a deployment and remove its machines");
   terminate->add_option("id", *terminate_id, "deployment id")->required();
   terminate->callback([&session, &outcome, terminate_id] {
-    auto result = session.call(Value::object().set("op", "terminate").set("id", *terminate_id));
+    auto result = session.call(cp::encode(cp::kTerminate, cp::IdRequest{*terminate_id}));
     if (!result.ok())
       outcome.status = session.fail(result.error());
     else if (session.json)

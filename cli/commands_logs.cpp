@@ -11,8 +11,12 @@
 #include "cli/app.h"
 #include "cli/table.h"
 #include "common/fs.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::cli {
+
+namespace cp = control_protocol;
+
 namespace {
 
 // Prints script output line by line, each prefixed by instance and step,
@@ -80,8 +84,7 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
                                "without -f"));
         return;
       }
-      auto console = session.call(
-          Value::object().set("op", "console").set("id", l->id).set("instance", l->instance));
+      auto console = session.call(cp::encode(cp::ConsoleRequest{l->id, l->instance}));
       if (!console.ok()) {
         outcome.status = session.fail(console.error());
         return;
@@ -92,11 +95,7 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
       return;
     }
     LogPrinter printer;
-    auto result = session.call(Value::object()
-                                   .set("op", "logs")
-                                   .set("id", l->id)
-                                   .set("instance", l->instance)
-                                   .set("follow", l->follow),
+    auto result = session.call(cp::encode(cp::LogsRequest{l->id, l->instance, l->follow}),
                                [&](const Value& chunk) {
                                  if (session.json)
                                    std::printf("%s\n", chunk.to_json().c_str());
@@ -154,7 +153,7 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
       file.bytes = std::max<int64_t>(file.bytes, offset + static_cast<int64_t>(data.size()));
       file.complete = piece["last"].as_bool();
     };
-    auto result = session.call(Value::object().set("op", "reports").set("id", r->id), write_piece);
+    auto result = session.call(cp::encode(cp::kReports, cp::IdRequest{r->id}), write_piece);
     for (auto& [path, file] : files) {
       if (file.fd >= 0) ::close(file.fd);
     }
@@ -192,7 +191,7 @@ void add_log_commands(CLI::App& app, Session& session, Outcome& outcome) {
       }
       std::fflush(stdout);
     };
-    auto result = session.call(Value::object().set("op", "events").set("follow", *follow), print);
+    auto result = session.call(cp::encode(cp::EventsRequest{*follow}), print);
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;

@@ -7,8 +7,12 @@
 #include "cli/app.h"
 #include "cli/table.h"
 #include "common/fs.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::cli {
+
+namespace cp = control_protocol;
+
 namespace {
 
 bool is_yaml(const std::string& name) {
@@ -70,18 +74,16 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
       outcome.status = session.fail(Error(Code::kUsage, "no *.yaml files in " + paths->front()));
       return;
     }
-    Value request = Value::object().set("op", "module.push");
-    Value list = Value::array();
+    cp::PushRequest request;
     for (const auto& f : files) {
       auto content = fs::read_file(f, 1 << 20);
       if (!content.ok()) {
         outcome.status = session.fail(content.error());
         return;
       }
-      list.push(Value::object().set("path", f).set("content", *content));
+      request.files.push_back({f, *content});
     }
-    request.set("files", std::move(list));
-    auto result = session.call(request);
+    auto result = session.call(cp::encode(request));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -96,7 +98,7 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
 
   auto* list = module->add_subcommand("list", "the modules you may see");
   list->callback([&session, &outcome] {
-    auto result = session.call(Value::object().set("op", "module.list"));
+    auto result = session.call(cp::request(cp::kModuleList));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -114,7 +116,7 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* show = module->add_subcommand("show", "a module's YAML (NAME or NAME@VERSION)");
   show->add_option("module", *ref, "NAME or NAME@VERSION")->required();
   show->callback([&session, &outcome, ref] {
-    auto result = session.call(Value::object().set("op", "module.show").set("module", *ref));
+    auto result = session.call(cp::encode(cp::kModuleShow, cp::ModuleRequest{*ref}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -133,7 +135,7 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* versions = module->add_subcommand("versions", "every stored version of a module");
   versions->add_option("name", *name, "module name")->required();
   versions->callback([&session, &outcome, name] {
-    auto result = session.call(Value::object().set("op", "module.versions").set("name", *name));
+    auto result = session.call(cp::encode(cp::kModuleVersions, cp::NameRequest{*name}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -151,7 +153,7 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* rm = module->add_subcommand("rm", "remove a version (NAME@V) or every version (NAME)");
   rm->add_option("module", *rm_ref, "NAME or NAME@VERSION")->required();
   rm->callback([&session, &outcome, rm_ref] {
-    auto result = session.call(Value::object().set("op", "module.rm").set("module", *rm_ref));
+    auto result = session.call(cp::encode(cp::kModuleRm, cp::ModuleRequest{*rm_ref}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -182,11 +184,8 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome) {
           session.fail(Error(Code::kUsage, "say --public, --group GROUP or --private"));
       return;
     }
-    auto result = session.call(Value::object()
-                                   .set("op", "module.share")
-                                   .set("name", share_args->name)
-                                   .set("visibility", visibility)
-                                   .set("group", share_args->group));
+    auto result =
+        session.call(cp::encode(cp::ShareRequest{share_args->name, visibility, share_args->group}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;

@@ -5,8 +5,11 @@
 
 #include "cli/app.h"
 #include "cli/table.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::cli {
+
+namespace cp = control_protocol;
 
 namespace {
 // Standard input, with one trailing newline removed (as $(cat) would).
@@ -32,8 +35,7 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
   params->add_option("id", p->id, "deployment id")->required();
   params->add_option("glob", p->glob, "only keys matching this pattern, e.g. 'web.*:url*'");
   params->callback([&session, &outcome, p] {
-    auto result =
-        session.call(Value::object().set("op", "params").set("id", p->id).set("glob", p->glob));
+    auto result = session.call(cp::encode(cp::ParamsRequest{p->id, p->glob}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -62,11 +64,7 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
       outcome.status = session.fail(Error(Code::kUsage, "--timeout must be 0 or more seconds"));
       return;
     }
-    auto result = session.call(Value::object()
-                                   .set("op", "get")
-                                   .set("id", g->id)
-                                   .set("key", g->key)
-                                   .set("timeout_s", g->timeout_s));
+    auto result = session.call(cp::encode(cp::GetRequest{g->id, g->key, g->timeout_s}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -86,8 +84,7 @@ void add_param_commands(CLI::App& app, Session& session, Outcome& outcome) {
   set->add_option("value", s->value, "the value, or - for standard input")->required();
   set->callback([&session, &outcome, s] {
     std::string value = s->value == "-" ? read_stdin() : s->value;
-    auto result = session.call(
-        Value::object().set("op", "set").set("id", s->id).set("key", s->key).set("value", value));
+    auto result = session.call(cp::encode(cp::SetRequest{s->id, s->key, value}));
     if (!result.ok())
       outcome.status = session.fail(result.error());
     else if (session.json)

@@ -4,12 +4,16 @@
 #include "cli/app.h"
 #include "cli/table.h"
 #include "common/fs.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::cli {
+
+namespace cp = control_protocol;
+
 namespace {
 
 int print_status(Session& session) {
-  auto result = session.call(Value::object().set("op", "status"));
+  auto result = session.call(cp::request(cp::kStatus));
   if (!result.ok()) return session.fail(result.error());
   const Value& s = *result;
   if (session.json) {
@@ -77,10 +81,7 @@ void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome) {
       ->capture_default_str();
   add->add_option("-o,--output", add_args->output, "write the contextualization here (mode 0600)");
   add->callback([&session, &outcome, add_args] {
-    auto result = session.call(Value::object()
-                                   .set("op", "agent.add")
-                                   .set("name", add_args->name)
-                                   .set("host", add_args->host));
+    auto result = session.call(cp::encode(cp::AgentAddRequest{add_args->name, add_args->host}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -109,7 +110,7 @@ void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* revoke = agent->add_subcommand("revoke", "revoke an agent's key; it is dropped at once");
   revoke->add_option("name", *revoke_name, "the agent's name")->required();
   revoke->callback([&session, &outcome, revoke_name] {
-    auto result = session.call(Value::object().set("op", "agent.revoke").set("name", *revoke_name));
+    auto result = session.call(cp::encode(cp::kAgentRevoke, cp::NameRequest{*revoke_name}));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;
@@ -122,7 +123,7 @@ void add_agent_commands(CLI::App& app, Session& session, Outcome& outcome) {
 
   auto* list = agent->add_subcommand("list", "agents registered by hand");
   list->callback([&session, &outcome] {
-    auto result = session.call(Value::object().set("op", "agent.list"));
+    auto result = session.call(cp::request(cp::kAgentList));
     if (!result.ok()) {
       outcome.status = session.fail(result.error());
       return;

@@ -18,7 +18,26 @@ namespace slipway::controller {
 namespace asio = boost::asio;
 
 namespace {
+
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
+
+// The control handlers' view of the clouds.
+class ProvisionerClouds final : public Clouds {
+ public:
+  explicit ProvisionerClouds(ConnectorProvisioner& provisioner) : provisioner_(provisioner) {}
+  std::string unavailable(const std::string& cloud) override {
+    return provisioner_.unavailable(cloud);
+  }
+  std::string state(const std::string& cloud) override { return provisioner_.cloud_state(cloud); }
+  Result<std::string> console_log(const std::string& cloud,
+                                  const std::string& machine_id) override {
+    return provisioner_.console_log(cloud, machine_id);
+  }
+
+ private:
+  ConnectorProvisioner& provisioner_;
+};
+
 }  // namespace
 
 Controller::Controller(ControllerOptions options) : options_(std::move(options)) {}
@@ -73,11 +92,7 @@ Status Controller::start() {
   control_ = std::make_unique<ControlServer>(io_);
   gid_t admin_gid;
   if (lookup_group(config_.admin_group, &admin_gid)) control_->set_admin_gid(admin_gid);
-  register_status_ops();
-  register_agent_ops();
-  register_module_ops();
-  register_deployment_ops();
-  register_watch_ops();
+  register_control_handlers();
   SLIPWAY_RETURN_IF_ERROR(control_->start(config_.control_socket, config_.control_group));
 
   signals_.add(SIGTERM);
@@ -149,6 +164,23 @@ void Controller::reload_configuration() {
   events_->record(
       "", "controller.reloaded",
       "configuration reloaded from " + (config_.source.empty() ? "defaults" : config_.source));
+}
+
+void Controller::register_control_handlers() {
+  clouds_ = std::make_unique<ProvisionerClouds>(*provisioner_);
+  status_handlers_ =
+      std::make_unique<StatusHandlers>(clock_, config_, *agents_, *engine_, *clouds_,
+                                       ControllerFacts{started_steady_, keys_.public_key});
+  agent_handlers_ = std::make_unique<AgentHandlers>(*agents_, *events_, clock_, keys_.public_key);
+  module_handlers_ = std::make_unique<ModuleHandlers>(*catalog_, *events_);
+  deployment_handlers_ = std::make_unique<DeploymentHandlers>(*engine_, *catalog_, *clouds_,
+                                                              *events_, clock_, config_);
+  watch_handlers_ = std::make_unique<WatchHandlers>(*engine_, *events_, clock_, io_);
+  status_handlers_->register_with(*control_);
+  agent_handlers_->register_with(*control_);
+  module_handlers_->register_with(*control_);
+  deployment_handlers_->register_with(*control_);
+  watch_handlers_->register_with(*control_);
 }
 
 AgentHubSettings Controller::hub_settings() const {

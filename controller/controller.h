@@ -18,7 +18,13 @@
 #include "connectors/connector.h"
 #include "controller/agents/agent_hub.h"
 #include "controller/catalog/catalog.h"
+#include "controller/control/agent_handlers.h"
+#include "controller/control/clouds.h"
 #include "controller/control/control_server.h"
+#include "controller/control/deployment_handlers.h"
+#include "controller/control/module_handlers.h"
+#include "controller/control/status_handlers.h"
+#include "controller/control/watch_handlers.h"
 #include "controller/deployments/deployment_engine.h"
 #include "controller/deployments/event_log.h"
 #include "controller/store/store.h"
@@ -67,15 +73,9 @@ class Controller final {
   void listen_locally();
   std::string agent_socket_dir() const;
 
-  // The control side: ops are registered by area (ops_*.cpp).
-  void register_status_ops();
-  void register_agent_ops();
-  void register_module_ops();
-  void register_deployment_ops();
-  void register_watch_ops();
-  Value status_value(const Caller& caller);
+  // Builds the handlers of the control operations and registers them.
+  void register_control_handlers();
   AgentHubSettings hub_settings() const;
-  std::string advertised_endpoint(const std::string& host) const;
 
   ControllerOptions options_;
   Config config_;
@@ -93,6 +93,14 @@ class Controller final {
   std::unique_ptr<ConnectorProvisioner> provisioner_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<DeploymentEngine> engine_;
+  // The control operations, by area: declared after what they use, so they
+  // are destroyed before it.
+  std::unique_ptr<Clouds> clouds_;
+  std::unique_ptr<StatusHandlers> status_handlers_;
+  std::unique_ptr<AgentHandlers> agent_handlers_;
+  std::unique_ptr<ModuleHandlers> module_handlers_;
+  std::unique_ptr<DeploymentHandlers> deployment_handlers_;
+  std::unique_ptr<WatchHandlers> watch_handlers_;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer tick_timer_{io_};
 };

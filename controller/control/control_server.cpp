@@ -14,6 +14,7 @@
 #include "common/frame.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "controller/control/control_protocol.h"
 
 namespace slipway::controller {
 
@@ -26,7 +27,7 @@ using stream = asio::local::stream_protocol;
 constexpr size_t kMaxQueuedBytes = 32u << 20;
 constexpr size_t kMaxPendingRequests = 64;
 
-class ControlSession : public std::enable_shared_from_this<ControlSession> {
+class ControlSession final : public ReplySink, public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(ControlServer& server, stream::socket socket, Caller caller)
       : server_(server),
@@ -41,7 +42,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 
   void start() { read_header(); }
 
-  void send(Value message, bool final) {
+  void send(Value message, bool final) override {
     if (closed_ || answered_) return;
     if (final) answered_ = true;
     writes_.push_back(frame::encode(message.pack()));
@@ -62,10 +63,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
       asio::post(socket_.get_executor(), [self] { self->next_request(); });
     }
   }
-  bool closed() const { return closed_; }
+  bool closed() const override { return closed_; }
   bool answered() const { return answered_; }
   // Runs `callback` once everything queued so far is written.
-  void when_drained(std::function<void()> callback) {
+  void when_drained(std::function<void()> callback) override {
     if (closed_) return;
     if (writes_.empty()) {
       asio::post(socket_.get_executor(), std::move(callback));
@@ -73,7 +74,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     }
     drained_ = std::move(callback);
   }
-  void on_close(std::function<void()> callback) {
+  void on_close(std::function<void()> callback) override {
     if (closed_) {
       callback();
       return;
@@ -95,8 +96,10 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     uint32_t size = frame::decode_header(header_);
     if (size > frame::kMaxControlFrame) {
       // We cannot find the next frame boundary: answer, then hang up.
-      pending_.push_back(Value::object().set("op", "").set(
-          "_error", "request of " + std::to_string(size) + " bytes is over the limit"));
+      pending_.push_back(
+          Value::object()
+              .set(std::string(control_protocol::kOp), "")
+              .set("_error", "request of " + std::to_string(size) + " bytes is over the limit"));
       maybe_dispatch();
       hang_up_after_answer_ = true;
       return;
@@ -108,11 +111,14 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
           if (ec) return self->close();
           auto request = Value::unpack(self->body_);
           self->body_.clear();
-          if (!request.ok() || !request->is_object() || !(*request)["op"].is_string()) {
-            self->pending_.push_back(Value::object().set("op", "").set(
-                "_error", request.ok()
-                              ? "a request must be a map with an \"op\""
-                              : "the request is not valid msgpack: " + request.error().message()));
+          if (!request.ok() || !request->is_object() ||
+              !(*request)[control_protocol::kOp].is_string()) {
+            self->pending_.push_back(
+                Value::object()
+                    .set(std::string(control_protocol::kOp), "")
+                    .set("_error", request.ok() ? "a request must be a map with an \"op\""
+                                                : "the request is not valid msgpack: " +
+                                                      request.error().message()));
           } else {
             self->pending_.push_back(std::move(*request));
           }
@@ -197,38 +203,6 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   bool closed_ = false;
   bool hang_up_after_answer_ = false;
 };
-
-void Reply::ok(Value result) const {
-  if (session_)
-    session_->send(Value::object().set("ok", true).set("result", std::move(result)), true);
-}
-void Reply::fail(const Error& error) const {
-  if (session_) {
-    session_->send(Value::object()
-                       .set("ok", false)
-                       .set("code", code_name(error.code()))
-                       .set("error", error.message()),
-                   true);
-  }
-}
-void Reply::finish(const Result<Value>& result) const {
-  if (result.ok())
-    ok(*result);
-  else
-    fail(result.error());
-}
-void Reply::event(Value event) const {
-  if (session_) session_->send(Value::object().set("event", std::move(event)), false);
-}
-bool Reply::closed() const {
-  return !session_ || session_->closed();
-}
-void Reply::on_close(std::function<void()> callback) const {
-  if (session_) session_->on_close(std::move(callback));
-}
-void Reply::when_drained(std::function<void()> callback) const {
-  if (session_) session_->when_drained(std::move(callback));
-}
 
 ControlServer::ControlServer(asio::io_context& io) : io_(io) {}
 ControlServer::~ControlServer() {
@@ -332,7 +306,7 @@ void ControlServer::accept() {
 }
 
 void ControlServer::dispatch(const Caller& caller, const Value& request, Reply reply) {
-  const std::string& op = request["op"].str();
+  const std::string& op = request[control_protocol::kOp].str();
   auto it = handlers_.find(op);
   if (it == handlers_.end()) {
     reply.fail(

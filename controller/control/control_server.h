@@ -17,36 +17,17 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "common/value.h"
 #include "controller/catalog/caller.h"
+#include "controller/control/reply.h"
 
 namespace slipway::controller {
 
 class ControlSession;
-
-// The answering side of one request. Copies share the request.
-class Reply {
- public:
-  Reply() = default;
-  explicit Reply(std::shared_ptr<ControlSession> session) : session_(std::move(session)) {}
-
-  void ok(Value result = Value()) const;
-  void fail(const Error& error) const;
-  void finish(const Result<Value>& result) const;
-  void event(Value event) const;  // a streamed frame; ignored after the final answer
-  bool closed() const;            // the caller went away
-  // Runs `callback` once if the caller goes away before the final answer.
-  void on_close(std::function<void()> callback) const;
-  // Runs `callback` once every frame sent so far has been written to the
-  // caller: how a large answer is streamed without piling up in memory.
-  void when_drained(std::function<void()> callback) const;
-
- private:
-  std::shared_ptr<ControlSession> session_;
-};
 
 using ControlHandler = std::function<void(const Caller&, const Value& request, Reply reply)>;
 
@@ -60,6 +41,15 @@ class ControlServer {
 
   // Registers the handler of operation `op`.
   void handle(const std::string& op, ControlHandler handler);
+  // Registers `method` of `handlers` (which outlives this server) for `op`.
+  template <typename Handlers>
+  void handle(std::string_view op, Handlers& handlers,
+              void (Handlers::*method)(const Caller&, const Value&, Reply)) {
+    handle(std::string(op),
+           [&handlers, method](const Caller& caller, const Value& request, Reply reply) {
+             (handlers.*method)(caller, request, std::move(reply));
+           });
+  }
 
   // Listens on `path`, creating its directory; mode 0660 and group `group`
   // when that group exists. Fails when another process is listening there.

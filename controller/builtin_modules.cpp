@@ -1,4 +1,5 @@
-// Control operations on the module catalog, and the modules slipwayd ships.
+// The modules slipwayd ships: base/host and the reference images built
+// under images/.
 #include <sys/stat.h>
 
 #include <fstream>
@@ -12,19 +13,6 @@
 namespace slipway::controller {
 
 namespace {
-
-Value summary(const Catalog& catalog, const StoredModule& m, const ModuleAccess& access) {
-  (void)catalog;
-  return Value::object()
-      .set("name", m.name)
-      .set("version", m.version)
-      .set("kind", m.module.kind == ModuleKind::kImage ? "image" : "deployment")
-      .set("description", m.module.description)
-      .set("owner", m.owner_name)
-      .set("visibility", access.visibility)
-      .set("group", access.group)
-      .set("created_at", m.created_at);
-}
 
 // The ID from /etc/os-release (or one it is like), as a module platform.
 std::string host_platform() {
@@ -113,79 +101,6 @@ Status Controller::install_builtin_modules() {
     }
   }
   return ok_status();
-}
-
-void Controller::register_module_ops() {
-  control_->handle("module.push", [this](const Caller& caller, const Value& request, Reply reply) {
-    std::vector<SourceFile> files;
-    for (const auto& f : request["files"].items())
-      files.push_back(SourceFile{f["path"].str(), f["content"].str()});
-    auto pushed = catalog_->push(caller, files);
-    if (!pushed.ok()) return reply.fail(pushed.error());
-    Value out = Value::array();
-    for (const auto& p : *pushed) {
-      out.push(
-          Value::object().set("name", p.name).set("version", p.version).set("created", p.created));
-      if (p.created) {
-        events_->record("", "module.pushed",
-                        caller.user + " pushed " + p.name + "@" + std::to_string(p.version));
-      }
-    }
-    reply.ok(std::move(out));
-  });
-
-  control_->handle("module.list", [this](const Caller& caller, const Value&, Reply reply) {
-    auto modules = catalog_->list(caller);
-    if (!modules.ok()) return reply.fail(modules.error());
-    Value out = Value::array();
-    for (const auto& m : *modules) {
-      auto access = catalog_->access(m.name);
-      if (access.ok()) out.push(summary(*catalog_, m, *access));
-    }
-    reply.ok(std::move(out));
-  });
-
-  control_->handle("module.show", [this](const Caller& caller, const Value& request, Reply reply) {
-    auto m = catalog_->get(caller, request["module"].str());
-    if (!m.ok()) return reply.fail(m.error());
-    auto access = catalog_->access(m->name);
-    if (!access.ok()) return reply.fail(access.error());
-    reply.ok(summary(*catalog_, *m, *access).set("content", m->content).set("digest", m->digest));
-  });
-
-  control_->handle("module.versions",
-                   [this](const Caller& caller, const Value& request, Reply reply) {
-                     auto all = catalog_->versions(caller, request["name"].str());
-                     if (!all.ok()) return reply.fail(all.error());
-                     Value out = Value::array();
-                     for (const auto& m : *all) {
-                       out.push(Value::object()
-                                    .set("version", m.version)
-                                    .set("created_at", m.created_at)
-                                    .set("owner", m.owner_name)
-                                    .set("digest", m.digest.substr(0, 12)));
-                     }
-                     reply.ok(std::move(out));
-                   });
-
-  control_->handle("module.rm", [this](const Caller& caller, const Value& request, Reply reply) {
-    auto removed = catalog_->remove(caller, request["module"].str());
-    if (!removed.ok()) return reply.fail(removed.error());
-    Value out = Value::array();
-    for (const auto& r : *removed) out.push(r);
-    events_->record("", "module.removed", caller.user + " removed " + request["module"].str());
-    reply.ok(Value::object().set("removed", std::move(out)));
-  });
-
-  control_->handle("module.share", [this](const Caller& caller, const Value& request, Reply reply) {
-    Status shared = catalog_->share(caller, request["name"].str(), request["visibility"].str(),
-                                    request["group"].str());
-    if (!shared.ok()) return reply.fail(shared.error());
-    reply.ok(Value::object()
-                 .set("name", request["name"])
-                 .set("visibility", request["visibility"])
-                 .set("group", request["group"]));
-  });
 }
 
 }  // namespace slipway::controller

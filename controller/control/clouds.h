@@ -1,0 +1,24 @@
+// What control answers need of the clouds: whether one takes machines, its
+// state, a machine's console. slipwayd passes its ConnectorProvisioner behind
+// this; tests pass a fake, so no handler test starts a connector.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace slipway::controller {
+
+class Clouds {
+ public:
+  virtual ~Clouds() = default;
+  // Why `cloud` cannot take machines, or "" when it can (or is preparing).
+  virtual std::string unavailable(const std::string& cloud) = 0;
+  // "ready", "preparing" or "unavailable: WHY".
+  virtual std::string state(const std::string& cloud) = 0;
+  // The console output of a machine, or why there is none.
+  virtual Result<std::string> console_log(const std::string& cloud,
+                                          const std::string& machine_id) = 0;
+};
+
+}  // namespace slipway::controller
