@@ -199,6 +199,7 @@ void Controller::schedule_tick() {
 void Controller::tick() {
   agents_->tick();
   if (engine_) engine_->tick();
+  if (watch_handlers_) watch_handlers_->tick();
 }
 
 std::string Controller::find_agent_binary() const {

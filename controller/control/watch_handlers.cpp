@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "controller/control/control_protocol.h"
@@ -25,7 +24,6 @@ struct Stream {
   bool done = false;
   int64_t last_log = 0;
   bool pending = false;  // an update is posted
-  std::unique_ptr<boost::asio::steady_timer> timer;
 };
 
 Value log_value(const LogChunk& chunk) {
@@ -44,6 +42,18 @@ void WatchHandlers::register_with(ControlServer& server) {
   server.handle(cp::kWatch, *this, &WatchHandlers::watch);
   server.handle(cp::kLogs, *this, &WatchHandlers::logs);
   server.handle(cp::kEvents, *this, &WatchHandlers::events);
+}
+
+void WatchHandlers::tick() {
+  const int64_t now = clock_.steady_ms();
+  std::vector<std::function<void()>> expired;
+  std::erase_if(deadlines_, [&](const Deadline& d) {
+    if (!d.open()) return true;
+    if (now < d.at) return false;
+    expired.push_back(d.expire);
+    return true;
+  });
+  for (const auto& expire : expired) expire();
 }
 
 void WatchHandlers::watch(const Caller& caller, const Value& request, Reply reply) {
@@ -86,7 +96,6 @@ void WatchHandlers::watch(const Caller& caller, const Value& request, Reply repl
     if (stream->done) return;
     stream->done = true;
     engine_.unsubscribe(stream->watcher);
-    if (stream->timer) stream->timer->cancel();
     reply.finish(result);
   };
   auto update = [stream, snapshot, reached, finish, reply]() {
@@ -109,17 +118,16 @@ void WatchHandlers::watch(const Caller& caller, const Value& request, Reply repl
   });
   auto timeout = std::min<int64_t>(decoded->timeout_s, int64_t{366} * 24 * 3600);
   if (timeout > 0) {
-    stream->timer = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(timeout));
-    stream->timer->async_wait([finish, id, target_name](const boost::system::error_code& ec) {
-      if (ec) return;
-      finish(
-          Error(Code::kTimeout, "deployment " + id + " did not reach " + target_name + " in time"));
-    });
+    deadlines_.push_back(
+        Deadline{clock_.steady_ms() + timeout * 1000, [stream] { return !stream->done; },
+                 [finish, id, target_name] {
+                   finish(Error(Code::kTimeout,
+                                "deployment " + id + " did not reach " + target_name + " in time"));
+                 }});
   }
   reply.on_close([this, stream] {
     stream->done = true;
     engine_.unsubscribe(stream->watcher);
-    if (stream->timer) stream->timer->cancel();
   });
   update();
 }

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "common/clock.h"
 #include "controller/control/control_server.h"
@@ -17,12 +20,15 @@ namespace slipway::controller {
 class WatchHandlers {
  public:
   // Snapshots and log reads are posted to `io`, so they are taken once the
-  // engine has settled; watch's timeout is a timer on it.
+  // engine has settled. Watch's timeout is judged on `clock` at each tick().
   WatchHandlers(DeploymentEngine& engine, EventLog& events, const Clock& clock,
                 boost::asio::io_context& io)
       : engine_(engine), events_(events), clock_(clock), io_(io) {}
 
   void register_with(ControlServer& server);
+  // Ends the watches whose timeout has passed; the controller calls it on
+  // every tick of its loop.
+  void tick();
 
   // Snapshots of the deployment as it changes, until it reaches the state
   // asked for (default Ready) or ends.
@@ -37,6 +43,13 @@ class WatchHandlers {
   EventLog& events_;
   const Clock& clock_;
   boost::asio::io_context& io_;
+  // Open watches with a timeout: when (steady ms), and how to end one then.
+  struct Deadline {
+    int64_t at;
+    std::function<bool()> open;  // false once the watch has ended
+    std::function<void()> expire;
+  };
+  std::vector<Deadline> deadlines_;
 };
 
 }  // namespace slipway::controller

@@ -44,6 +44,29 @@ TEST_CASE("watch streams snapshots until the state asked for", "[control]") {
   CHECK(watch->events().back()["state"].str() == "Executing");
 }
 
+TEST_CASE("watch ends with a timeout once its time has passed on the clock, not before",
+          "[control]") {
+  Handlers f;
+  std::string id = f.deploy();
+  auto watch = f.run(&WatchHandlers::watch, cp::encode(cp::WatchRequest{id, "Ready", 5}), f.owner);
+  REQUIRE(!watch->answered());
+  f.clock.advance(4999);
+  f.handlers.tick();
+  CHECK(!watch->answered());
+  f.clock.advance(1);
+  f.handlers.tick();
+  REQUIRE(watch->answered());
+  CHECK(watch->code() == "timeout");
+  CHECK(watch->error() == "deployment " + id + " did not reach Ready in time");
+  // A watch that ended on its own is forgotten, not answered twice.
+  auto done =
+      f.run(&WatchHandlers::watch, cp::encode(cp::WatchRequest{id, "Provisioning", 5}), f.owner);
+  REQUIRE(done->answered());
+  f.clock.advance(10000);
+  f.handlers.tick();
+  CHECK(done->ok());
+}
+
 TEST_CASE("watch refuses an unknown deployment, a bad state and a missing id", "[control]") {
   Handlers f;
   std::string id = f.deploy();
