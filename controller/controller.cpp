@@ -25,10 +25,7 @@ constexpr auto kTickInterval = std::chrono::milliseconds(100);
 class ProvisionerClouds final : public Clouds {
  public:
   explicit ProvisionerClouds(ConnectorProvisioner& provisioner) : provisioner_(provisioner) {}
-  std::string unavailable(const std::string& cloud) override {
-    return provisioner_.unavailable(cloud);
-  }
-  std::string state(const std::string& cloud) override { return provisioner_.cloud_state(cloud); }
+  CloudState state(const std::string& cloud) override { return provisioner_.cloud_state(cloud); }
   Result<std::string> console_log(const std::string& cloud,
                                   const std::string& machine_id) override {
     return provisioner_.console_log(cloud, machine_id);

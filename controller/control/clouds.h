@@ -6,16 +6,15 @@
 #include <string>
 
 #include "common/status.h"
+#include "controller/deployments/cloud_state.h"
 
 namespace slipway::controller {
 
 class Clouds {
  public:
   virtual ~Clouds() = default;
-  // Why `cloud` cannot take machines, or "" when it can (or is preparing).
-  virtual std::string unavailable(const std::string& cloud) = 0;
-  // "ready", "preparing" or "unavailable: WHY".
-  virtual std::string state(const std::string& cloud) = 0;
+  // Where `cloud` is now (kUnknown for one not configured).
+  virtual CloudState state(const std::string& cloud) = 0;
   // The console output of a machine, or why there is none.
   virtual Result<std::string> console_log(const std::string& cloud,
                                           const std::string& machine_id) = 0;

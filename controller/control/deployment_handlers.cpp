@@ -79,10 +79,11 @@ void DeploymentHandlers::deploy(const Caller& caller, const Value& request, Repl
   auto plan = plan_deployment(caller, req, catalog_, config_);
   if (!plan.ok()) return reply.fail(plan.error());
   for (const auto& node : plan->nodes) {
-    std::string why = clouds_.unavailable(node.cloud);
-    if (!why.empty()) {
+    // A cloud still preparing takes the order: its launches wait for it.
+    CloudState cloud = clouds_.state(node.cloud);
+    if (cloud.phase == CloudState::Phase::kUnavailable) {
       return reply.fail(
-          Error(Code::kUnavailable, "cloud " + node.cloud + " is not available: " + why));
+          Error(Code::kUnavailable, "cloud " + node.cloud + " is not available: " + cloud.why));
     }
   }
   auto id = engine_.create(caller, *plan);

@@ -33,7 +33,7 @@ void StatusHandlers::status(const Caller& caller, const Value&, Reply reply) {
                     .set("name", cloud.name)
                     .set("connector", cloud.connector)
                     .set("default", cloud.name == config_.default_cloud)
-                    .set("state", clouds_.state(cloud.name)));
+                    .set("state", clouds_.state(cloud.name).text()));
   }
   Value deployments = Value::object();
   if (auto counts = engine_.counts(); counts.ok()) {

@@ -91,32 +91,29 @@ Result<ConnectorProvisioner::Cloud*> ConnectorProvisioner::ready(const std::stri
   return cloud;
 }
 
-std::string ConnectorProvisioner::cloud_state(const std::string& name) {
+CloudState ConnectorProvisioner::cloud_state(const std::string& name) {
   std::shared_future<Status> prepared;
   {
     MutexLock lock(mutex_);
     auto broken = broken_.find(name);
-    if (broken != broken_.end()) return "unavailable: " + broken->second;
+    if (broken != broken_.end()) return CloudState::unavailable(broken->second);
     auto it = clouds_.find(name);
-    if (it == clouds_.end()) return "unknown";
+    if (it == clouds_.end()) return CloudState{};
     prepared = it->second->prepared;
   }
-  if (prepared.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return "preparing";
+  if (prepared.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return CloudState{CloudState::Phase::kPreparing};
   Status status = prepared.get();
-  return status.ok() ? "ready" : "unavailable: " + status.error().message();
-}
-
-std::string ConnectorProvisioner::unavailable(const std::string& name) {
-  std::string state = cloud_state(name);
-  const std::string prefix = "unavailable: ";
-  return state.rfind(prefix, 0) == 0 ? state.substr(prefix.size()) : "";
+  if (!status.ok()) return CloudState::unavailable(status.error().message());
+  return CloudState{CloudState::Phase::kReady};
 }
 
 Result<std::string> ConnectorProvisioner::console_log(const std::string& cloud_name,
                                                       const std::string& machine_id) {
   // Called on the event loop: never wait for a cloud still preparing.
-  std::string state = cloud_state(cloud_name);
-  if (state != "ready") return Error(Code::kUnavailable, "cloud " + cloud_name + " is " + state);
+  CloudState state = cloud_state(cloud_name);
+  if (state.phase != CloudState::Phase::kReady)
+    return Error(Code::kUnavailable, "cloud " + cloud_name + " is " + state.text());
   SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(cloud_name));
   return cloud->connector->console_log(machine_id);
 }

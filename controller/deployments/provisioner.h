@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/mutex.h"
 #include "connectors/connector.h"
+#include "controller/deployments/cloud_state.h"
 #include "controller/deployments/deployment_engine.h"
 
 namespace slipway::controller {
@@ -43,10 +44,8 @@ class ConnectorProvisioner final : public Provisioner {
   void add_clouds(const Config& config, const connectors::ConnectorEnvironment& base,
                   const std::map<std::string, std::set<std::string>>& keep);
 
-  // Why a cloud cannot take machines, or "" when it can (or is still preparing).
-  std::string unavailable(const std::string& cloud);
-  // "ready", "preparing" or "unavailable: WHY".
-  std::string cloud_state(const std::string& cloud);
+  // Where the cloud is now; kUnknown for a cloud not configured.
+  CloudState cloud_state(const std::string& cloud);
   Result<std::string> console_log(const std::string& cloud, const std::string& machine_id);
 
   void launch(const std::string& deployment, std::vector<LaunchOrder> orders) override;

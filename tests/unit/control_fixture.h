@@ -99,13 +99,10 @@ std::shared_ptr<RecordingSink> call(Handlers& handlers,
 struct FakeClouds final : Clouds {
   std::map<std::string, std::string> broken;    // cloud -> why
   std::map<std::string, std::string> consoles;  // machine id -> its console
-  std::string unavailable(const std::string& cloud) override {
+  CloudState state(const std::string& cloud) override {
     auto it = broken.find(cloud);
-    return it == broken.end() ? "" : it->second;
-  }
-  std::string state(const std::string& cloud) override {
-    std::string why = unavailable(cloud);
-    return why.empty() ? "ready" : "unavailable: " + why;
+    if (it != broken.end()) return CloudState::unavailable(it->second);
+    return CloudState{CloudState::Phase::kReady};
   }
   Result<std::string> console_log(const std::string&, const std::string& machine_id) override {
     auto it = consoles.find(machine_id);
