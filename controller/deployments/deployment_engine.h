@@ -31,9 +31,9 @@
 #include "controller/deployments/deployment.h"
 #include "controller/deployments/engine_ports.h"
 #include "controller/deployments/event_log.h"
-#include "controller/deployments/log_store.h"
 #include "controller/deployments/parameters.h"
 #include "controller/deployments/planner.h"
+#include "controller/store/log_store.h"
 
 namespace slipway::controller {
 

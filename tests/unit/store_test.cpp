@@ -4,7 +4,7 @@
 
 #include "common/clock.h"
 #include "controller/agents/key_registry.h"
-#include "controller/deployments/log_store.h"
+#include "controller/store/log_store.h"
 #include "controller/store/schema.h"
 #include "support/temp_dir.h"
 
