@@ -46,13 +46,14 @@ void Controller::register_watch_ops() {
     const std::string id = request["id"].str();
     auto first = engine_->find(caller, id);
     if (!first.ok()) return reply.fail(first.error());
-    DeploymentState target = DeploymentState::kReady;
     std::string target_name = request["state"].as_string("Ready");
-    if (!parse_state(target_name, &target)) {
+    auto parsed = parse_state(target_name);
+    if (!parsed.ok()) {
       return reply.fail(Error(Code::kUsage,
                               "--state must be one of Initializing, Provisioning, Executing, "
                               "SendingReports, Ready, Finalizing, Done, Aborted, Cancelled"));
     }
+    DeploymentState target = *parsed;
     auto stream = std::make_shared<Stream>();
     auto snapshot = [this, id, caller]() -> Result<Value> {
       auto d = engine_->find(caller, id);
@@ -67,8 +68,9 @@ void Controller::register_watch_ops() {
       return deployment_detail(*d, clock_.wall_ms(), params).set("reached_ready", d->reached_ready);
     };
     auto reached = [target](const Value& v) {
-      DeploymentState s;
-      parse_state(v["state"].str(), &s);
+      auto state = parse_state(v["state"].str());
+      if (!state.ok()) return true;  // the snapshot wrote state_name(): never happens
+      DeploymentState s = *state;
       if (is_final(s)) return true;
       if (is_final(target)) return false;  // waiting for an end: only an end will do
       // A run finalizing is on its way to its end: say how it ended, not

@@ -214,7 +214,7 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
   }
 
   {
-    sql::Transaction tx(store_.db());
+    StoreTransaction tx(store_);
     SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
     SLIPWAY_RETURN_IF_ERROR(deployments_.insert(d));
     SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, "ss:state", state_name(d.state)));
@@ -328,15 +328,7 @@ Result<std::vector<Deployment>> DeploymentEngine::list(const Caller& caller) {
 }
 
 Result<std::map<std::string, int64_t>> DeploymentEngine::counts() {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT state, COUNT(*) FROM deployments GROUP BY state"));
-  std::map<std::string, int64_t> out;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    out[stmt.column_text(0)] = stmt.column_int(1);
-  }
-  return out;
+  return deployments_.counts();
 }
 
 Status DeploymentEngine::set_parameter(const Caller& caller, const std::string& id,

@@ -45,4 +45,20 @@ class Store {
   bool stopping_ = false;  // guarded by mutex_
 };
 
+// BEGIN IMMEDIATE ... COMMIT on the store's connection, rolled back unless
+// commit() succeeded: for an operation of a domain room that writes through
+// several store classes and must land whole (a deployment and its
+// parameters). The store classes' own writes join it.
+class StoreTransaction {
+ public:
+  explicit StoreTransaction(Store& store) : tx_(store.db()) {}
+  // kIo when the transaction could not begin; commit() then fails too.
+  Status begin_status() const { return tx_.begin_status(); }
+  // kIo when the commit failed, and then nothing of it is stored.
+  Status commit() { return tx_.commit(); }
+
+ private:
+  sql::Transaction tx_;
+};
+
 }  // namespace slipway::controller
