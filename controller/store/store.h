@@ -2,6 +2,11 @@
 // to carry on after a restart. Opening it applies the migrations of
 // controller/schema.cpp in order; a database from a newer Slipway is refused.
 //
+// The store classes (one per group of tables, beside this file) fail the
+// way the SQLite adapter does: kAlreadyExists when a constraint refuses a
+// write (a key taken, a foreign key naming a row that is not there), kIo for
+// anything else. Nothing outside controller/store/ speaks SQL.
+//
 // Not thread-safe: the store belongs to the controller's event loop thread.
 #pragma once
 
