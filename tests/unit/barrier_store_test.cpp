@@ -29,7 +29,7 @@ TEST_CASE("a deployment with no barrier rows has none", "[store]") {
   CHECK(none->empty());
 }
 
-TEST_CASE("a barrier row that cannot be written is named; the others are written", "[store]") {
+TEST_CASE("a barrier row that cannot be written is named, and the others are written", "[store]") {
   auto store = open_store();
   add_deployment(*store, "d");
   BarrierRows rows(*store);

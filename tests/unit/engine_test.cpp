@@ -358,7 +358,7 @@ std::string stderr_of(log::Level level, const std::function<void()>& run) {
 }
 }  // namespace
 
-TEST_CASE("an own write the store refuses is logged and counted; the deployment goes on",
+TEST_CASE("an own write the store refuses is logged and counted, and the deployment goes on",
           "[engine]") {
   Fixture f;
   std::string id = f.deploy();

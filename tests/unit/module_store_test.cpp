@@ -16,7 +16,7 @@ ModuleRow version_of(const std::string& name, int64_t version) {
 }
 }  // namespace
 
-TEST_CASE("module rows come back as written; versions by number, names sorted", "[store]") {
+TEST_CASE("module rows come back as written, versions by number and names sorted", "[store]") {
   auto store = open_store();
   ModuleRows rows(*store);
   REQUIRE(rows.insert_access("z/last", 1000, "ann", "private").ok());

@@ -23,7 +23,8 @@ TEST_CASE("parameter rows come back as written, unset ones without a value", "[s
   CHECK_FALSE(rows.all("d")->at(2).value.has_value());
 }
 
-TEST_CASE("a deployment with no parameter rows has none; a missing one cannot get any", "[store]") {
+TEST_CASE("a deployment with no parameter rows has none, and one not stored cannot get any",
+          "[store]") {
   auto store = open_store();
   ParameterRows rows(*store);
   auto none = rows.all("nobody");
