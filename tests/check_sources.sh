@@ -3,7 +3,10 @@
 #   - no file includes the same header twice;
 #   - each room of the controller, and each program, includes only from the
 #     rooms below it (docs/architecture.md, "Rooms");
-#   - no source, header, document or script is over 600 lines (STYLE.md 9).
+#   - no source, header, document or script is over 600 lines (STYLE.md 9);
+#   - only controller/store/ speaks SQL: no other room of the controller
+#     includes the SQLite adapter or reaches for Store::db()
+#     (docs/storage.md, "The code").
 # Prints one line per offence and exits 1 when there is any.
 set -u
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -52,6 +55,14 @@ for f in $files; do
     echo "$f: $lines lines (split a file past 600)"
     status=1
   fi
+  case "$f" in
+    controller/store/*) ;;
+    controller/*)
+      if grep -qE '(\.|->)db\(\)|#[[:space:]]*include[[:space:]]*"controller/store/sqlite\.h"' "$f"; then
+        echo "$f: speaks SQL (only controller/store/ may)"
+        status=1
+      fi ;;
+  esac
   rooms=$(allowed "$f")
   [ "$rooms" = "*" ] && continue
   for header in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do

@@ -129,20 +129,20 @@ bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
 }
 
 Result<std::optional<ModuleAccess>> Catalog::load_access(const std::string& name) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT owner_uid, owner_name, visibility, group_name, "
-                                     "next_version FROM module_access WHERE name=?"));
-  stmt.bind(1, name);
-  SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  SLIPWAY_ASSIGN_OR_RETURN(auto row, rows_.access(name));
   if (!row) return std::optional<ModuleAccess>();
+  if (row->visibility != "private" && row->visibility != "group" && row->visibility != "public") {
+    return Error(Code::kInternal, "module " + name + " has an unknown visibility \"" +
+                                      row->visibility + "\" in the store");
+  }
   ModuleAccess a;
   a.name = name;
-  a.owner_uid = static_cast<uid_t>(stmt.column_int(0));
-  a.owner_name = stmt.column_text(1);
-  a.visibility = stmt.column_text(2);
-  a.group = stmt.column_text(3);
-  a.next_version = stmt.column_int(4);
-  return std::optional<ModuleAccess>(a);
+  a.owner_uid = static_cast<uid_t>(row->owner_uid);
+  a.owner_name = std::move(row->owner_name);
+  a.visibility = std::move(row->visibility);
+  a.group = std::move(row->group);
+  a.next_version = row->next_version;
+  return std::optional<ModuleAccess>(std::move(a));
 }
 
 Result<ModuleAccess> Catalog::access(const std::string& name) {
@@ -152,25 +152,16 @@ Result<ModuleAccess> Catalog::access(const std::string& name) {
 }
 
 Result<std::optional<StoredModule>> Catalog::load(const std::string& name, int64_t version) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare(
-          version > 0 ? "SELECT version, content, digest, owner_uid, owner_name, created_at "
-                        "FROM modules WHERE name=?1 AND version=?2"
-                      : "SELECT version, content, digest, owner_uid, owner_name, created_at "
-                        "FROM modules WHERE name=?1 ORDER BY version DESC LIMIT 1"));
-  stmt.bind(1, name);
-  if (version > 0) stmt.bind(2, version);
-  SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  SLIPWAY_ASSIGN_OR_RETURN(auto row, rows_.find(name, version));
   if (!row) return std::optional<StoredModule>();
   StoredModule m;
   m.name = name;
-  m.version = stmt.column_int(0);
-  m.content = stmt.column_text(1);
-  m.digest = stmt.column_text(2);
-  m.owner_uid = static_cast<uid_t>(stmt.column_int(3));
-  m.owner_name = stmt.column_text(4);
-  m.created_at = stmt.column_int(5);
+  m.version = row->version;
+  m.content = std::move(row->content);
+  m.digest = std::move(row->digest);
+  m.owner_uid = static_cast<uid_t>(row->owner_uid);
+  m.owner_name = std::move(row->owner_name);
+  m.created_at = row->created_at;
   auto parsed = parse_module(m.content, m.ref());
   if (!parsed.ok()) return parsed.error().wrap("stored module " + m.ref() + " no longer parses");
   m.module = std::move(*parsed);
@@ -237,7 +228,7 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
   };
   for (const auto& m : modules) SLIPWAY_RETURN_IF_ERROR(check_references(m, lookup));
 
-  sql::Transaction tx(store_.db());
+  StoreTransaction tx(store_);
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   std::vector<PushOutcome> outcomes;
   for (size_t i = 0; i < modules.size(); ++i) {
@@ -258,34 +249,21 @@ Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& mo
   SLIPWAY_ASSIGN_OR_RETURN(auto existing, load_access(module.name));
   int64_t version = existing ? existing->next_version : 1;
   if (!existing) {
-    SLIPWAY_ASSIGN_OR_RETURN(
-        auto insert, store_.db().prepare("INSERT INTO module_access(name, owner_uid, owner_name, "
-                                         "visibility, next_version) VALUES(?,?,?,?,2)"));
-    SLIPWAY_RETURN_IF_ERROR(insert.bind(1, module.name)
-                                .bind(2, static_cast<int64_t>(caller.uid))
-                                .bind(3, caller.user)
-                                .bind(4, visibility)
-                                .run());
+    SLIPWAY_RETURN_IF_ERROR(rows_.insert_access(module.name, static_cast<int64_t>(caller.uid),
+                                                caller.user, visibility));
   } else {
-    SLIPWAY_ASSIGN_OR_RETURN(
-        auto bump, store_.db().prepare(
-                       "UPDATE module_access SET next_version = next_version + 1 WHERE name=?"));
-    SLIPWAY_RETURN_IF_ERROR(bump.bind(1, module.name).run());
+    SLIPWAY_RETURN_IF_ERROR(rows_.bump_version(module.name));
   }
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
-                           store_.db().prepare("INSERT INTO modules(name, version, kind, content, "
-                                               "digest, owner_uid, owner_name, created_at) "
-                                               "VALUES(?,?,?,?,?,?,?,?)"));
-  SLIPWAY_RETURN_IF_ERROR(
-      stmt.bind(1, module.name)
-          .bind(2, version)
-          .bind(3, module.kind == ModuleKind::kImage ? "image" : "deployment")
-          .bind(4, content)
-          .bind(5, digest)
-          .bind(6, static_cast<int64_t>(existing ? existing->owner_uid : caller.uid))
-          .bind(7, existing ? existing->owner_name : caller.user)
-          .bind(8, clock_.wall_ms())
-          .run());
+  ModuleRow row;
+  row.name = module.name;
+  row.version = version;
+  row.kind = module.kind == ModuleKind::kImage ? "image" : "deployment";
+  row.content = content;
+  row.digest = digest;
+  row.owner_uid = static_cast<int64_t>(existing ? existing->owner_uid : caller.uid);
+  row.owner_name = existing ? existing->owner_name : caller.user;
+  row.created_at = clock_.wall_ms();
+  SLIPWAY_RETURN_IF_ERROR(rows_.insert(row));
   return PushOutcome{module.name, version, true};
 }
 
@@ -304,14 +282,7 @@ Result<StoredModule> Catalog::get(const Caller& caller, const std::string& refer
 }
 
 Result<std::vector<StoredModule>> Catalog::list(const Caller& caller) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
-                           store_.db().prepare("SELECT name FROM module_access ORDER BY name"));
-  std::vector<std::string> names;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    names.push_back(stmt.column_text(0));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto names, rows_.names());
   std::vector<StoredModule> out;
   ModuleLookup lookup = lookup_for(caller);
   for (const auto& name : names) {
@@ -324,15 +295,7 @@ Result<std::vector<StoredModule>> Catalog::list(const Caller& caller) {
 Result<std::vector<StoredModule>> Catalog::versions(const Caller& caller, const std::string& name) {
   SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
   if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT version FROM modules WHERE name=? ORDER BY version"));
-  stmt.bind(1, name);
-  std::vector<int64_t> numbers;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    numbers.push_back(stmt.column_int(0));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto numbers, rows_.versions(name));
   std::vector<StoredModule> out;
   for (int64_t v : numbers) {
     SLIPWAY_ASSIGN_OR_RETURN(auto m, load(name, v));
@@ -343,13 +306,7 @@ Result<std::vector<StoredModule>> Catalog::versions(const Caller& caller, const 
 
 Result<std::vector<std::string>> Catalog::referrers(const std::string& name) {
   std::vector<std::string> out;
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt, store_.db().prepare("SELECT name FROM module_access"));
-  std::vector<std::string> names;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    names.push_back(stmt.column_text(0));
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(auto names, rows_.names());
   for (const auto& other : names) {
     if (other == name) continue;
     SLIPWAY_ASSIGN_OR_RETURN(auto m, load(other, 0));
@@ -389,23 +346,14 @@ Result<std::vector<std::string>> Catalog::remove(const Caller& caller,
                                                   "; remove or change that first");
     }
   }
-  sql::Transaction tx(store_.db());
+  StoreTransaction tx(store_);
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   std::vector<std::string> removed;
   for (const auto& m : all) {
     if (version == 0 || m.version == version) removed.push_back(m.ref());
   }
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto del, store_.db().prepare(version > 0 ? "DELETE FROM modules WHERE name=?1 AND version=?2"
-                                                : "DELETE FROM modules WHERE name=?1"));
-  del.bind(1, name);
-  if (version > 0) del.bind(2, version);
-  SLIPWAY_RETURN_IF_ERROR(del.run());
-  if (version == 0 || all.size() == 1) {
-    SLIPWAY_ASSIGN_OR_RETURN(auto drop,
-                             store_.db().prepare("DELETE FROM module_access WHERE name=?"));
-    SLIPWAY_RETURN_IF_ERROR(drop.bind(1, name).run());
-  }
+  SLIPWAY_RETURN_IF_ERROR(rows_.remove(name, version));
+  if (version == 0 || all.size() == 1) SLIPWAY_RETURN_IF_ERROR(rows_.remove_access(name));
   SLIPWAY_RETURN_IF_ERROR(tx.commit());
   return removed;
 }
@@ -424,10 +372,7 @@ Status Catalog::share(const Caller& caller, const std::string& name, const std::
       return Error(Code::kInvalidArgument, "there is no group named \"" + group + "\"");
     }
   }
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare("UPDATE module_access SET visibility=?, group_name=? WHERE name=?"));
-  return stmt.bind(1, visibility).bind(2, visibility == "group" ? group : "").bind(3, name).run();
+  return rows_.share(name, visibility, visibility == "group" ? group : "");
 }
 
 Result<PushOutcome> Catalog::install_builtin(const std::string& yaml, const std::string& source) {
@@ -435,7 +380,7 @@ Result<PushOutcome> Catalog::install_builtin(const std::string& yaml, const std:
   Caller system = Caller::system();
   system.user = "root";
   SLIPWAY_RETURN_IF_ERROR(check_references(m, lookup_for(system)));
-  sql::Transaction tx(store_.db());
+  StoreTransaction tx(store_);
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome, store_module(system, m, yaml, "public"));
   SLIPWAY_RETURN_IF_ERROR(tx.commit());

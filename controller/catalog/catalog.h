@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "controller/catalog/caller.h"
 #include "controller/catalog/module.h"
+#include "controller/store/module_store.h"
 
 namespace slipway::controller {
 
@@ -65,7 +66,7 @@ using ModuleLookup =
 
 class Catalog {
  public:
-  Catalog(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Catalog(Store& store, const Clock& clock) : store_(store), rows_(store), clock_(clock) {}
 
   Result<std::vector<PushOutcome>> push(const Caller& caller, const std::vector<SourceFile>& files);
 
@@ -93,12 +94,14 @@ class Catalog {
 
  private:
   Result<std::optional<StoredModule>> load(const std::string& name, int64_t version);
+  // nullopt when no module has that name; kInternal when its row is damaged.
   Result<std::optional<ModuleAccess>> load_access(const std::string& name);
   Result<PushOutcome> store_module(const Caller& caller, const Module& module,
                                    const std::string& content, const std::string& visibility);
   Result<std::vector<std::string>> referrers(const std::string& name);
 
-  Store& store_;
+  Store& store_;  // for transactions over several rows
+  ModuleRows rows_;
   const Clock& clock_;
 };
 

@@ -62,13 +62,14 @@ void WatchHandlers::watch(const Caller& caller, const Value& request, Reply repl
   const std::string id = decoded->id;
   auto first = engine_.find(caller, id);
   if (!first.ok()) return reply.fail(first.error());
-  DeploymentState target = DeploymentState::kReady;
   std::string target_name = decoded->state;
-  if (!parse_state(target_name, &target)) {
+  auto parsed = parse_state(target_name);
+  if (!parsed.ok()) {
     return reply.fail(Error(Code::kUsage,
                             "--state must be one of Initializing, Provisioning, Executing, "
                             "SendingReports, Ready, Finalizing, Done, Aborted, Cancelled"));
   }
+  const DeploymentState target = *parsed;
   auto stream = std::make_shared<Stream>();
   auto snapshot = [this, id, caller]() -> Result<Value> {
     auto d = engine_.find(caller, id);
@@ -83,8 +84,9 @@ void WatchHandlers::watch(const Caller& caller, const Value& request, Reply repl
     return deployment_detail(*d, clock_.wall_ms(), params).set("reached_ready", d->reached_ready);
   };
   auto reached = [target](const Value& v) {
-    DeploymentState s;
-    parse_state(v["state"].str(), &s);
+    auto state = parse_state(v["state"].str());
+    if (!state.ok()) return true;  // a snapshot names a state of state_name(); never here
+    const DeploymentState s = *state;
     if (is_final(s)) return true;
     if (is_final(target)) return false;  // waiting for an end: only an end will do
     // A run finalizing is on its way to its end: say how it ended, not

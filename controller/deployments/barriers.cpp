@@ -4,38 +4,14 @@
 
 #include "common/log.h"
 #include "controller/deployments/deployment.h"
-#include "controller/store/sqlite.h"
-#include "controller/store/store.h"
 
 namespace slipway::controller {
-
-std::map<size_t, Error> BarrierBook::write(const std::vector<Row>& rows) {
-  std::map<size_t, Error> failed;
-  auto fail_every = [&](const Error& error) {
-    for (size_t i = 0; i < rows.size(); ++i) failed.emplace(i, error);
-    return failed;
-  };
-  sql::Transaction tx(store_.db());
-  if (!tx.begin_status().ok()) return fail_every(tx.begin_status().error());
-  auto stmt = store_.db().prepare(
-      "INSERT OR IGNORE INTO barriers(deployment, name, instance) VALUES(?,?,?)");
-  if (!stmt.ok()) return fail_every(stmt.error());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    // A row that fails leaves the transaction open for the others.
-    Status done =
-        stmt->bind(1, rows[i].deployment).bind(2, rows[i].name).bind(3, rows[i].instance).run();
-    if (!done.ok()) failed.emplace(i, done.error());
-  }
-  Status committed = tx.commit();
-  if (!committed.ok()) return fail_every(committed.error());
-  return failed;
-}
 
 void BarrierBook::save() {
   if (unsaved_.empty()) return;
   std::vector<Row> rows = std::move(unsaved_);
   unsaved_.clear();
-  auto failed = write(rows);
+  auto failed = rows_.put_all(rows);
   if (failed.empty()) return;
   LOG_ERROR("cannot record %zu of %zu barrier arrivals, which are undone: %s", failed.size(),
             rows.size(), failed.begin()->second.message().c_str());
@@ -88,7 +64,7 @@ void BarrierBook::release(const std::string& deployment, const std::string& name
   auto waiters = std::move(b.waiters);
   b.waiters.clear();
   for (auto& w : waiters) w.callback(ok_status());
-  auto failed = write({Row{deployment, name, ""}});
+  auto failed = rows_.put_all({Row{deployment, name, ""}});
   if (!failed.empty())
     LOG_ERROR("cannot record the release of barrier %s: %s", name.c_str(),
               failed.begin()->second.message().c_str());
@@ -169,18 +145,13 @@ void BarrierBook::expire(int64_t now_steady) {
 }
 
 Status BarrierBook::load(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT name, instance FROM barriers WHERE deployment=?"));
-  stmt.bind(1, deployment);
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    Barrier& b = barriers_[deployment][stmt.column_text(0)];
-    std::string instance = stmt.column_text(1);
-    if (instance.empty())
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.all(deployment));
+  for (auto& row : rows) {
+    Barrier& b = barriers_[deployment][row.name];
+    if (row.instance.empty())
       b.released = true;
     else
-      b.arrived.insert(instance);
+      b.arrived.insert(std::move(row.instance));
   }
   return ok_status();
 }

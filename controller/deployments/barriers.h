@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "controller/store/barrier_store.h"
 
 namespace slipway::controller {
 
@@ -36,7 +37,7 @@ class BarrierBook {
  public:
   using Callback = std::function<void(Status)>;
 
-  explicit BarrierBook(Store& store) : store_(store) {}
+  explicit BarrierBook(Store& store) : rows_(store) {}
 
   // `instance` reaches barrier `name`. `callback` runs once: ok when the
   // barrier is released (at once if it already was), kTimeout at the
@@ -75,18 +76,11 @@ class BarrierBook {
   void release_if_satisfied(const Deployment& deployment, const std::string& name,
                             Barrier& barrier);
   void release(const std::string& deployment, const std::string& name, Barrier& barrier);
-  // A row of the barriers table: an arrival, or with no instance a release.
-  struct Row {
-    std::string deployment;
-    std::string name;
-    std::string instance;
-  };
-  // Writes `rows` in one transaction; returns the error of each row that
-  // could not be written (every row's, when the commit failed), by index.
-  std::map<size_t, Error> write(const std::vector<Row>& rows);
+  // An arrival, or with no instance a release.
+  using Row = BarrierRow;
   void undo(const Row& arrival, const Error& error);
 
-  Store& store_;
+  BarrierRows rows_;
   std::map<std::string, std::map<std::string, Barrier>> barriers_;  // deployment -> name -> barrier
   std::vector<Row> unsaved_;                                        // arrivals not written yet
 };

@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include "common/log.h"
-#include "controller/store/sqlite.h"
-#include "controller/store/store.h"
 
 namespace slipway::controller {
 namespace {
@@ -16,14 +14,11 @@ constexpr const char* kStatusNames[] = {"pending", "launching", "booting",   "ru
                                         "lost",    "failed",    "terminated"};
 
 template <typename E, size_t N>
-bool parse_enum(const char* const (&names)[N], const std::string& name, E* out) {
+Result<E> parse_enum(const char* const (&names)[N], const std::string& name, const char* what) {
   for (size_t i = 0; i < N; ++i) {
-    if (name == names[i]) {
-      *out = static_cast<E>(i);
-      return true;
-    }
+    if (name == names[i]) return static_cast<E>(i);
   }
-  return false;
+  return Error(Code::kInvalidArgument, "\"" + name + "\" is not a " + what);
 }
 
 Value strings(const std::vector<std::string>& list) {
@@ -84,8 +79,8 @@ const char* state_name(DeploymentState state) {
   return kStateNames[static_cast<int>(state)];
 }
 
-bool parse_state(const std::string& name, DeploymentState* state) {
-  return parse_enum(kStateNames, name, state);
+Result<DeploymentState> parse_state(const std::string& name) {
+  return parse_enum<DeploymentState>(kStateNames, name, "deployment state");
 }
 
 bool is_final(DeploymentState s) {
@@ -101,16 +96,16 @@ const char* keep_running_name(KeepRunning p) {
   return kKeepRunningNames[static_cast<int>(p)];
 }
 
-bool parse_keep_running(const std::string& name, KeepRunning* p) {
-  return parse_enum(kKeepRunningNames, name, p);
+Result<KeepRunning> parse_keep_running(const std::string& name) {
+  return parse_enum<KeepRunning>(kKeepRunningNames, name, "keep-running policy");
 }
 
 const char* status_name(InstanceStatus s) {
   return kStatusNames[static_cast<int>(s)];
 }
 
-bool parse_status(const std::string& name, InstanceStatus* s) {
-  return parse_enum(kStatusNames, name, s);
+Result<InstanceStatus> parse_status(const std::string& name) {
+  return parse_enum<InstanceStatus>(kStatusNames, name, "instance status");
 }
 
 bool is_live(InstanceStatus s) {
@@ -216,192 +211,163 @@ std::string Deployment::ids(const std::string& node_name) const {
 
 // ------------------------------------------------------------------ store
 namespace {
-constexpr const char* kDeploymentColumns =
-    "id, module, owner_uid, owner_name, state, aborted, abort_reason, keep_running, timeout_ms, "
-    "created_at, state_since, reached_ready, terminate_requested, ended_at, spec";
+DeploymentRow state_row(const Deployment& d) {
+  DeploymentRow row;
+  row.id = d.id;
+  row.module = d.module;
+  row.owner_uid = static_cast<int64_t>(d.owner_uid);
+  row.owner_name = d.owner_name;
+  row.state = state_name(d.state);
+  row.aborted = d.aborted;
+  row.abort_reason = d.abort_reason;
+  row.keep_running = keep_running_name(d.keep_running);
+  row.timeout_ms = d.timeout_ms;
+  row.created_at = d.created_at;
+  row.state_since = d.state_since;
+  row.reached_ready = d.reached_ready;
+  row.terminate_requested = d.terminate_requested;
+  row.ended_at = d.ended_at;
+  return row;
+}
+
+InstanceRow instance_row(const Instance& i) {
+  return InstanceRow{i.name,
+                     i.node,
+                     i.index,
+                     i.cloud,
+                     i.machine_id,
+                     i.public_key,
+                     status_name(i.status),
+                     i.address,
+                     i.phase,
+                     i.state_done,
+                     i.error,
+                     join_lines(i.completed)};
+}
+
+Error damaged(const std::string& id, const Error& why) {
+  return Error(Code::kInternal, "deployment " + id + " is damaged in the store: " + why.message());
+}
 }  // namespace
 
 Status DeploymentStore::insert(const Deployment& d) {
   Value spec = Value::array();
   for (const auto& n : d.nodes) spec.push(n.to_value());
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(std::string("INSERT INTO deployments(") + kDeploymentColumns +
-                                     ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  stmt.bind(1, d.id)
-      .bind(2, d.module)
-      .bind(3, static_cast<int64_t>(d.owner_uid))
-      .bind(4, d.owner_name)
-      .bind(5, state_name(d.state))
-      .bind(6, int64_t{d.aborted})
-      .bind(7, d.abort_reason)
-      .bind(8, keep_running_name(d.keep_running))
-      .bind(9, d.timeout_ms)
-      .bind(10, d.created_at)
-      .bind(11, d.state_since)
-      .bind(12, int64_t{d.reached_ready})
-      .bind(13, int64_t{d.terminate_requested})
-      .bind(14, d.ended_at)
-      .bind_blob(15, spec.pack());
-  SLIPWAY_RETURN_IF_ERROR(stmt.run());
+  DeploymentRow row = state_row(d);
+  row.spec = spec.pack();
+  SLIPWAY_RETURN_IF_ERROR(rows_.insert(row));
   for (const auto& [name, instance] : d.instances)
     SLIPWAY_RETURN_IF_ERROR(insert_instance(d.id, instance));
   return ok_status();
 }
 
 Status DeploymentStore::save_state(const Deployment& d) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
-                           store_.db().prepare("UPDATE deployments SET state=?, aborted=?, "
-                                               "abort_reason=?, state_since=?, reached_ready=?, "
-                                               "terminate_requested=?, ended_at=? WHERE id=?"));
-  return stmt.bind(1, state_name(d.state))
-      .bind(2, int64_t{d.aborted})
-      .bind(3, d.abort_reason)
-      .bind(4, d.state_since)
-      .bind(5, int64_t{d.reached_ready})
-      .bind(6, int64_t{d.terminate_requested})
-      .bind(7, d.ended_at)
-      .bind(8, d.id)
-      .run();
+  return rows_.save_state(state_row(d));
 }
 
 Status DeploymentStore::insert_instance(const std::string& deployment, const Instance& i) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare(
-          "INSERT INTO instances(deployment, name, node, idx, cloud, machine_id, public_key, "
-          "status, "
-          "address, phase, state_done, error, completed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-  return stmt.bind(1, deployment)
-      .bind(2, i.name)
-      .bind(3, i.node)
-      .bind(4, i.index)
-      .bind(5, i.cloud)
-      .bind(6, i.machine_id)
-      .bind(7, i.public_key)
-      .bind(8, status_name(i.status))
-      .bind(9, i.address)
-      .bind(10, i.phase)
-      .bind(11, i.state_done)
-      .bind(12, i.error)
-      .bind(13, join_lines(i.completed))
-      .run();
+  return rows_.insert_instance(deployment, instance_row(i));
 }
 
 Status DeploymentStore::save_instance(const std::string& deployment, const Instance& i) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare(
-          "UPDATE instances SET status=?, address=?, phase=?, state_done=?, error=?, completed=?, "
-          "public_key=? WHERE deployment=? AND name=?"));
-  return stmt.bind(1, status_name(i.status))
-      .bind(2, i.address)
-      .bind(3, i.phase)
-      .bind(4, i.state_done)
-      .bind(5, i.error)
-      .bind(6, join_lines(i.completed))
-      .bind(7, i.public_key)
-      .bind(8, deployment)
-      .bind(9, i.name)
-      .run();
+  return rows_.save_instance(deployment, instance_row(i));
 }
 
-Result<Deployment> DeploymentStore::read_row(sql::Statement& stmt) {
+Result<Deployment> DeploymentStore::from_row(const DeploymentRow& row) {
   Deployment d;
-  d.id = stmt.column_text(0);
-  d.module = stmt.column_text(1);
-  d.owner_uid = static_cast<uid_t>(stmt.column_int(2));
-  d.owner_name = stmt.column_text(3);
-  if (!parse_state(stmt.column_text(4), &d.state)) {
-    return Error(Code::kInternal, "deployment " + d.id + " has an unknown state in the store");
-  }
-  d.aborted = stmt.column_int(5) != 0;
-  d.abort_reason = stmt.column_text(6);
-  parse_keep_running(stmt.column_text(7), &d.keep_running);
-  d.timeout_ms = stmt.column_int(8);
-  d.created_at = stmt.column_int(9);
-  d.state_since = stmt.column_int(10);
-  d.reached_ready = stmt.column_int(11) != 0;
-  d.terminate_requested = stmt.column_int(12) != 0;
-  d.ended_at = stmt.column_int(13);
-  SLIPWAY_ASSIGN_OR_RETURN(Value spec, Value::unpack(stmt.column_text(14)));
-  for (const auto& node : spec.items()) {
-    SLIPWAY_ASSIGN_OR_RETURN(NodePlan plan, NodePlan::from_value(node));
-    d.nodes.push_back(std::move(plan));
+  d.id = row.id;
+  d.module = row.module;
+  d.owner_uid = static_cast<uid_t>(row.owner_uid);
+  d.owner_name = row.owner_name;
+  auto state = parse_state(row.state);
+  if (!state.ok()) return damaged(row.id, state.error());
+  d.state = *state;
+  d.aborted = row.aborted;
+  d.abort_reason = row.abort_reason;
+  auto keep_running = parse_keep_running(row.keep_running);
+  if (!keep_running.ok()) return damaged(row.id, keep_running.error());
+  d.keep_running = *keep_running;
+  d.timeout_ms = row.timeout_ms;
+  d.created_at = row.created_at;
+  d.state_since = row.state_since;
+  d.reached_ready = row.reached_ready;
+  d.terminate_requested = row.terminate_requested;
+  d.ended_at = row.ended_at;
+  auto spec = Value::unpack(row.spec);
+  if (!spec.ok()) return damaged(row.id, spec.error());
+  for (const auto& node : spec->items()) {
+    auto plan = NodePlan::from_value(node);
+    if (!plan.ok()) return damaged(row.id, plan.error());
+    d.nodes.push_back(std::move(*plan));
   }
   return d;
 }
 
 Status DeploymentStore::load_instances(Deployment* d) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT name, node, idx, cloud, machine_id, public_key, "
-                                     "status, address, phase, state_done, "
-                                     "error, completed FROM instances WHERE deployment=?"));
-  stmt.bind(1, d->id);
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.instances(d->id));
+  for (auto& row : rows) {
     Instance i;
-    i.name = stmt.column_text(0);
-    i.node = stmt.column_text(1);
-    i.index = stmt.column_int(2);
-    i.cloud = stmt.column_text(3);
-    i.machine_id = stmt.column_text(4);
-    i.public_key = stmt.column_text(5);
-    parse_status(stmt.column_text(6), &i.status);
-    i.address = stmt.column_text(7);
-    i.phase = stmt.column_text(8);
-    i.state_done = stmt.column_text(9);
-    i.error = stmt.column_text(10);
-    i.completed = split_lines(stmt.column_text(11));
+    i.name = std::move(row.name);
+    i.node = std::move(row.node);
+    i.index = row.index;
+    i.cloud = std::move(row.cloud);
+    i.machine_id = std::move(row.machine_id);
+    i.public_key = std::move(row.public_key);
+    auto status = parse_status(row.status);
+    if (!status.ok()) return damaged(d->id, status.error().wrap("instance " + i.name));
+    i.status = *status;
+    i.address = std::move(row.address);
+    i.phase = std::move(row.phase);
+    i.state_done = std::move(row.state_done);
+    i.error = std::move(row.error);
+    i.completed = split_lines(row.completed);
     d->instances[i.name] = std::move(i);
   }
   return ok_status();
 }
 
-Result<std::vector<Deployment>> DeploymentStore::read_all(sql::Statement& stmt) {
+Result<std::vector<Deployment>> DeploymentStore::read_all(const std::vector<DeploymentRow>& rows) {
+  auto leave_out = [](const std::string& id, const Error& error) {
+    LOG_ERROR("deployment %s cannot be read from the store and is left out: %s", id.c_str(),
+              error.message().c_str());
+  };
   std::vector<Deployment> out;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    auto d = read_row(stmt);
+  for (const auto& row : rows) {
+    auto d = from_row(row);
     if (!d.ok()) {
-      // One damaged row must not hide the others, nor stop slipwayd at start.
-      LOG_ERROR("deployment %s cannot be read from the store and is left out: %s",
-                stmt.column_text(0).c_str(), d.error().message().c_str());
+      leave_out(row.id, d.error());
       continue;
     }
     out.push_back(std::move(*d));
   }
-  for (auto& d : out) SLIPWAY_RETURN_IF_ERROR(load_instances(&d));
+  for (auto it = out.begin(); it != out.end();) {
+    Status loaded = load_instances(&*it);
+    if (loaded.ok()) {
+      ++it;
+      continue;
+    }
+    if (loaded.error().code() != Code::kInternal) return loaded.error();
+    leave_out(it->id, loaded.error());
+    it = out.erase(it);
+  }
   return out;
 }
 
 Result<std::vector<Deployment>> DeploymentStore::load_active() {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
-                                     " FROM deployments WHERE state NOT IN "
-                                     "('Done','Aborted','Cancelled') ORDER BY created_at"));
-  return read_all(stmt);
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.active());
+  return read_all(rows);
 }
 
 Result<std::optional<Deployment>> DeploymentStore::load(const std::string& id) {
-  SLIPWAY_ASSIGN_OR_RETURN(auto stmt,
-                           store_.db().prepare(std::string("SELECT ") + kDeploymentColumns +
-                                               " FROM deployments WHERE id=?"));
-  stmt.bind(1, id);
-  SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
+  SLIPWAY_ASSIGN_OR_RETURN(auto row, rows_.find(id));
   if (!row) return std::optional<Deployment>();
-  SLIPWAY_ASSIGN_OR_RETURN(Deployment d, read_row(stmt));
+  SLIPWAY_ASSIGN_OR_RETURN(Deployment d, from_row(*row));
   SLIPWAY_RETURN_IF_ERROR(load_instances(&d));
   return std::optional<Deployment>(std::move(d));
 }
 
 Result<std::vector<Deployment>> DeploymentStore::list(int64_t owner_uid) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(
-                     std::string("SELECT ") + kDeploymentColumns +
-                     " FROM deployments WHERE (?1 < 0 OR owner_uid = ?1) ORDER BY created_at"));
-  stmt.bind(1, owner_uid);
-  return read_all(stmt);
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.of_owner(owner_uid));
+  return read_all(rows);
 }
 }  // namespace slipway::controller

@@ -14,7 +14,7 @@
 #include "common/value.h"
 #include "controller/catalog/image_chain.h"
 #include "controller/catalog/module.h"
-#include "controller/store/sqlite.h"
+#include "controller/store/deployment_store.h"
 
 namespace slipway::controller {
 
@@ -34,14 +34,17 @@ enum class DeploymentState {
 };
 
 const char* state_name(DeploymentState state);
-bool parse_state(const std::string& name, DeploymentState* state);
+// The state named `name` (as state_name() writes it); kInvalidArgument for
+// any other text.
+Result<DeploymentState> parse_state(const std::string& name);
 bool is_final(DeploymentState state);
 // Transient: every state a deployment should leave on its own (not Ready, not final).
 bool is_transient(DeploymentState state);
 
 enum class KeepRunning { kAlways, kOnSuccess, kOnError, kNever };
 const char* keep_running_name(KeepRunning policy);
-bool parse_keep_running(const std::string& name, KeepRunning* policy);
+// kInvalidArgument for a text keep_running_name() does not write.
+Result<KeepRunning> parse_keep_running(const std::string& name);
 
 // Where an instance is in its life.
 enum class InstanceStatus {
@@ -54,7 +57,8 @@ enum class InstanceStatus {
   kTerminated,  // its machine is gone
 };
 const char* status_name(InstanceStatus status);
-bool parse_status(const std::string& name, InstanceStatus* status);
+// kInvalidArgument for a text status_name() does not write.
+Result<InstanceStatus> parse_status(const std::string& name);
 // Live instances are the ones barriers wait for.
 bool is_live(InstanceStatus status);
 
@@ -120,27 +124,40 @@ struct Deployment {
   std::string ids(const std::string& node) const;
 };
 
-// The deployments, instances tables. Not thread-safe (event loop only).
+// Deployments and their instances as the store keeps them (DeploymentRows),
+// turned into the types above. A row that cannot be read back (an unknown
+// state, policy or status, a damaged spec) is kInternal, naming the
+// deployment. Not thread-safe (event loop only).
 class DeploymentStore {
  public:
-  explicit DeploymentStore(Store& store) : store_(store) {}
+  explicit DeploymentStore(Store& store) : rows_(store) {}
 
+  // Each forwards the store's error (DeploymentRows says which).
   Status insert(const Deployment& d);
   Status save_state(const Deployment& d);  // state, flags, timestamps
   Status save_instance(const std::string& deployment, const Instance& instance);
   Status insert_instance(const std::string& deployment, const Instance& instance);
-  // Every deployment that is not final, with its instances.
+  // Every deployment that is not final, with its instances. A deployment
+  // that cannot be read is logged and left out: one damaged row must not
+  // hide the others, nor stop slipwayd at start.
   Result<std::vector<Deployment>> load_active();
+  // nullopt when there is no such deployment; kInternal when its row is
+  // damaged.
   Result<std::optional<Deployment>> load(const std::string& id);
-  // Summary rows for `slipway list`; all owners when owner is -1.
+  // Summary rows for `slipway list`; all owners when owner is -1. Damaged
+  // rows are left out, as by load_active().
   Result<std::vector<Deployment>> list(int64_t owner_uid);
+  // How many deployments are in each state, by state name.
+  Result<std::map<std::string, int64_t>> counts() { return rows_.count_by_state(); }
 
  private:
-  Result<Deployment> read_row(sql::Statement& stmt);
-  // Every row of `stmt`, with its instances.
-  Result<std::vector<Deployment>> read_all(sql::Statement& stmt);
+  Result<Deployment> from_row(const DeploymentRow& row);
+  // The rows that can be read, with their instances.
+  Result<std::vector<Deployment>> read_all(const std::vector<DeploymentRow>& rows);
+  // kInternal when an instance's row is damaged; the store's error when the
+  // rows cannot be read.
   Status load_instances(Deployment* d);
-  Store& store_;
+  DeploymentRows rows_;
 };
 
 }  // namespace slipway::controller

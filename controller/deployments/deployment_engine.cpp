@@ -85,18 +85,25 @@ int64_t DeploymentEngine::deadline(int64_t timeout_ms) const {
   return timeout_ms > 0 ? clock_.steady_ms() + std::min(timeout_ms, kLongest) : 0;
 }
 
+void DeploymentEngine::store_own(const std::string& deployment, const Status& written,
+                                 const std::string& what) {
+  if (written.ok()) return;
+  ++store_failures_;
+  LOG_ERROR("deployment %s: %s is not stored: %s", deployment.c_str(), what.c_str(),
+            written.error().message().c_str());
+}
+
 void DeploymentEngine::save(const Deployment& d) {
-  Status s = deployments_.save_state(d);
-  if (!s.ok())
-    LOG_ERROR("cannot save deployment %s: %s", d.id.c_str(), s.error().message().c_str());
+  store_own(d.id, deployments_.save_state(d), "its state");
 }
 
 void DeploymentEngine::save(const Deployment& d, const Instance& instance) {
-  Status s = deployments_.save_instance(d.id, instance);
-  if (!s.ok()) {
-    LOG_ERROR("cannot save instance %s of %s: %s", instance.name.c_str(), d.id.c_str(),
-              s.error().message().c_str());
-  }
+  store_own(d.id, deployments_.save_instance(d.id, instance), "instance " + instance.name);
+}
+
+void DeploymentEngine::set_builtin(const std::string& deployment, const std::string& key,
+                                   const std::string& value) {
+  store_own(deployment, parameters_.set(deployment, key, value), key + "=" + value);
 }
 
 void DeploymentEngine::notify(EngineNotice::Kind kind, const std::string& deployment,
@@ -125,8 +132,8 @@ void DeploymentEngine::broadcast_state(const Deployment& d) {
 }
 
 void DeploymentEngine::refresh_node_parameters(Deployment& d, const std::string& node) {
-  (void)parameters_.set(d.id, node + ":multiplicity", std::to_string(d.live(node).size()));
-  (void)parameters_.set(d.id, node + ":ids", d.ids(node));
+  set_builtin(d.id, node + ":multiplicity", std::to_string(d.live(node).size()));
+  set_builtin(d.id, node + ":ids", d.ids(node));
 }
 
 // ------------------------------------------------------------------ start
@@ -214,7 +221,7 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
   }
 
   {
-    sql::Transaction tx(store_.db());
+    StoreTransaction tx(store_);
     SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
     SLIPWAY_RETURN_IF_ERROR(deployments_.insert(d));
     SLIPWAY_RETURN_IF_ERROR(parameters_.define(d.id, "ss:state", state_name(d.state)));
@@ -329,15 +336,7 @@ Result<std::vector<Deployment>> DeploymentEngine::list(const Caller& caller) {
 }
 
 Result<std::map<std::string, int64_t>> DeploymentEngine::counts() {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT state, COUNT(*) FROM deployments GROUP BY state"));
-  std::map<std::string, int64_t> out;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    out[stmt.column_text(0)] = stmt.column_int(1);
-  }
-  return out;
+  return deployments_.counts();
 }
 
 Status DeploymentEngine::set_parameter(const Caller& caller, const std::string& id,
@@ -379,7 +378,7 @@ void DeploymentEngine::enter_state(Deployment& d, DeploymentState state) {
   if (state == DeploymentState::kReady) d.reached_ready = true;
   if (is_final(state)) d.ended_at = d.state_since;
   save(d);
-  (void)parameters_.set(d.id, "ss:state", state_name(state));
+  set_builtin(d.id, "ss:state", state_name(state));
   events_.record(
       d.id, "deployment.state",
       std::string(state_name(state)) + (d.aborted && is_final(state) ? ": " + d.abort_reason : ""));
@@ -453,7 +452,7 @@ void DeploymentEngine::raise_abort(Deployment& d, const std::string& full_reason
   d.aborted = true;
   d.abort_reason = reason;
   save(d);
-  (void)parameters_.set(d.id, "ss:abort", reason);
+  set_builtin(d.id, "ss:abort", reason);
   events_.record(d.id, "deployment.aborted", reason);
   Error aborted(Code::kAborted, "the deployment was aborted: " + reason);
   parameters_.fail_waits(d.id, aborted);
@@ -503,7 +502,7 @@ void DeploymentEngine::launch(Deployment& d, const std::vector<std::string>& nam
                                                  node.resources.disk_gb};
     crypto::wipe(pair->secret_key);
     launching_[d.id].insert(name);
-    (void)parameters_.set(d.id, name + ":vmstate", "launching");
+    set_builtin(d.id, name + ":vmstate", "launching");
     by_cloud[instance.cloud].push_back(std::move(order));
   }
   for (auto& [cloud, orders] : by_cloud) provisioner_.launch(d.id, std::move(orders));
@@ -578,7 +577,7 @@ void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const st
                        " of " + std::to_string(node.max_provisioning_failures) +
                        " allowed failures of " + node.name + ")");
     if (!instance.public_key.empty()) keys_.revoke(instance.public_key, "instance dropped");
-    (void)parameters_.set(d.id, instance.name + ":vmstate", "failed");
+    set_builtin(d.id, instance.name + ":vmstate", "failed");
     if (had_machine) {
       terminating_[d.id].insert(instance.name);
       provisioner_.terminate(d.id,
@@ -592,7 +591,7 @@ void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const st
   }
   instance.status = provisioning ? InstanceStatus::kFailed : InstanceStatus::kLost;
   save(d, instance);
-  (void)parameters_.set(d.id, instance.name + ":vmstate", provisioning ? "failed" : "lost");
+  set_builtin(d.id, instance.name + ":vmstate", provisioning ? "failed" : "lost");
   notify(EngineNotice::Kind::kInstance, d.id, instance.name);
   raise_abort(d, instance.name + (provisioning ? " failed to provision: " : ": ") + reason);
 }

@@ -31,9 +31,9 @@
 #include "controller/deployments/deployment.h"
 #include "controller/deployments/engine_ports.h"
 #include "controller/deployments/event_log.h"
-#include "controller/deployments/log_store.h"
 #include "controller/deployments/parameters.h"
 #include "controller/deployments/planner.h"
+#include "controller/store/log_store.h"
 
 namespace slipway::controller {
 
@@ -86,6 +86,8 @@ class DeploymentEngine {
 
   ParameterStore& parameters() { return parameters_; }
   LogStore& logs() { return logs_; }
+  // How many of the engine's own writes the store refused (store_own()).
+  int64_t store_failures() const { return store_failures_; }
 
   // ------------------------------------------------------------ agents
   // Who the agent is and what it is to do; nullopt when its deployment is
@@ -131,8 +133,19 @@ class DeploymentEngine {
   void fail_instance(Deployment& d, Instance& instance, const std::string& reason);
   void refresh_node_parameters(Deployment& d, const std::string& node);
   void broadcast_state(const Deployment& d);
+  // The engine's own writes: see store_own().
   void save(const Deployment& d);
   void save(const Deployment& d, const Instance& instance);
+  void set_builtin(const std::string& deployment, const std::string& key, const std::string& value);
+  // When a write fails. A write the engine makes on its own account (a
+  // state save, a built-in parameter: ss:state, NODE:multiplicity,
+  // INSTANCE:vmstate...) has nobody to answer, and stopping the deployment
+  // for it would turn a full disk into lost machines: the in-memory state
+  // goes on, and the failure is logged once, naming the deployment and
+  // `what` was not stored, and counted (store_failures()). A write a
+  // request caused (a user's set, an agent's ss-set, a barrier arrival)
+  // does not come here: its requester gets the store's error.
+  void store_own(const std::string& deployment, const Status& written, const std::string& what);
   void notify(EngineNotice::Kind kind, const std::string& deployment,
               const std::string& instance = "");
   void reply(const AgentIdentity& who, uint64_t id, const Result<std::string>& result,
@@ -184,6 +197,7 @@ class DeploymentEngine {
   std::map<AgentWaitKey, uint64_t> agent_waits_;
   // Failed terminations retried so far, per (deployment, instance).
   std::map<std::pair<std::string, std::string>, int> terminate_retries_;
+  int64_t store_failures_ = 0;
 };
 
 }  // namespace slipway::controller

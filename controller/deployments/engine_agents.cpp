@@ -55,7 +55,7 @@ std::optional<proto::Welcome> DeploymentEngine::on_hello(const AgentIdentity& wh
   if (instance->phase == "launching" || instance->phase == "booting") instance->phase = "connected";
   if (instance->address.empty() && !peer_address.empty()) {
     instance->address = peer_address;
-    (void)parameters_.set(d->id, who.instance + ":hostname", peer_address);
+    set_builtin(d->id, who.instance + ":hostname", peer_address);
   }
   save(*d, *instance);
   if (was_lost) events_.record(d->id, "instance.reconnected", who.instance + " is back");
@@ -264,7 +264,7 @@ void DeploymentEngine::on_abort(Deployment& d, const AgentIdentity& who, const p
       d.aborted = false;
       d.abort_reason.clear();
       save(d);
-      (void)parameters_.set(d.id, "ss:abort", "");
+      set_builtin(d.id, "ss:abort", "");
       events_.record(d.id, "deployment.abort-cancelled", "abort cancelled by " + who.instance);
       broadcast_state(d);
       notify(EngineNotice::Kind::kState, d.id);
@@ -308,7 +308,7 @@ void DeploymentEngine::on_state_done(Deployment& d, Instance& instance,
   instance.state_done = done.state;
   if (d.state == DeploymentState::kSendingReports) {
     instance.phase = "ready";
-    (void)parameters_.set(d.id, instance.name + ":complete", "true");
+    set_builtin(d.id, instance.name + ":complete", "true");
   }
   save(d, instance);
   notify(EngineNotice::Kind::kInstance, d.id, instance.name);

@@ -68,8 +68,8 @@ void DeploymentEngine::on_launched(const std::string& id, const std::string& nam
   events_.record(id, "instance.launched",
                  name + " launched on " + instance->cloud + " at " + machine->address +
                      (called_first ? " (its agent had already called)" : ""));
-  (void)parameters_.set(id, name + ":hostname", machine->address);
-  (void)parameters_.set(id, name + ":vmstate", "running");
+  set_builtin(id, name + ":hostname", machine->address);
+  set_builtin(id, name + ":vmstate", "running");
   notify(EngineNotice::Kind::kInstance, id, name);
 }
 

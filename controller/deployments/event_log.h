@@ -11,26 +11,17 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "common/value.h"
+#include "controller/store/event_store.h"
 
 namespace slipway::controller {
 
 class Store;
 
-struct Event {
-  int64_t id = 0;
-  int64_t at = 0;  // wall ms
-  std::string deployment;
-  std::string kind;  // "agent.connected", "deployment.state", ...
-  std::string message;
-  Value to_value() const;
-};
-
 class EventLog {
  public:
   using Subscriber = std::function<void(const Event&)>;
 
-  EventLog(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  EventLog(Store& store, const Clock& clock) : rows_(store), clock_(clock) {}
 
   // Records an event. A store failure is logged, never fatal: events are a
   // record of what happened, not a part of it.
@@ -43,7 +34,7 @@ class EventLog {
   void unsubscribe(int id);
 
  private:
-  Store& store_;
+  EventStore rows_;
   const Clock& clock_;
   std::map<int, Subscriber> subscribers_;
   int next_subscriber_ = 1;

@@ -5,7 +5,6 @@
 #include "common/protocol.h"
 #include "common/value.h"
 #include "controller/catalog/module.h"
-#include "controller/store/store.h"
 
 namespace slipway::controller {
 
@@ -53,24 +52,9 @@ Result<ParameterName> parse_parameter(const std::string& key, const std::string&
   return p;
 }
 
-Status ParameterStore::persist(const std::string& deployment, const std::string& key,
-                               const std::optional<std::string>& value) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare(
-                     "INSERT INTO parameters(deployment, key, value, updated_at) VALUES(?,?,?,?) "
-                     "ON CONFLICT(deployment, key) DO UPDATE SET value=excluded.value, "
-                     "updated_at=excluded.updated_at"));
-  stmt.bind(1, deployment).bind(2, key).bind(4, clock_.wall_ms());
-  if (value)
-    stmt.bind(3, *value);
-  else
-    stmt.bind_null(3);
-  return stmt.run();
-}
-
 Status ParameterStore::define(const std::string& deployment, const std::string& key,
                               const std::optional<std::string>& value) {
-  SLIPWAY_RETURN_IF_ERROR(persist(deployment, key, value));
+  SLIPWAY_RETURN_IF_ERROR(rows_.put(deployment, key, value, clock_.wall_ms()));
   values_[deployment][key] = value;
   return ok_status();
 }
@@ -111,10 +95,7 @@ Status ParameterStore::set(const std::string& deployment, const std::string& key
   }
   for (const auto& k : changed) values_[deployment][k] = value;
   for (const auto& k : changed) wake(deployment, k);
-  sql::Transaction tx(store_.db());
-  SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
-  for (const auto& k : changed) SLIPWAY_RETURN_IF_ERROR(persist(deployment, k, value));
-  return tx.commit();
+  return rows_.put_all(deployment, changed, value, clock_.wall_ms());
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> ParameterStore::list(
@@ -130,33 +111,19 @@ std::vector<std::pair<std::string, std::optional<std::string>>> ParameterStore::
 
 Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ParameterStore::list_stored(
     const std::string& deployment, const std::string& glob) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt,
-      store_.db().prepare("SELECT key, value FROM parameters WHERE deployment=? ORDER BY key"));
-  stmt.bind(1, deployment);
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.all(deployment));
   std::vector<std::pair<std::string, std::optional<std::string>>> out;
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    std::string key = stmt.column_text(0);
-    if (!glob.empty() && fnmatch(glob.c_str(), key.c_str(), 0) != 0) continue;
-    out.emplace_back(key, stmt.column_is_null(1) ? std::nullopt
-                                                 : std::optional<std::string>(stmt.column_text(1)));
+  for (auto& row : rows) {
+    if (!glob.empty() && fnmatch(glob.c_str(), row.key.c_str(), 0) != 0) continue;
+    out.emplace_back(std::move(row.key), std::move(row.value));
   }
   return out;
 }
 
 Status ParameterStore::load(const std::string& deployment) {
-  SLIPWAY_ASSIGN_OR_RETURN(
-      auto stmt, store_.db().prepare("SELECT key, value FROM parameters WHERE deployment=?"));
-  stmt.bind(1, deployment);
+  SLIPWAY_ASSIGN_OR_RETURN(auto rows, rows_.all(deployment));
   auto& values = values_[deployment];
-  for (;;) {
-    SLIPWAY_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) break;
-    values[stmt.column_text(0)] =
-        stmt.column_is_null(1) ? std::nullopt : std::optional<std::string>(stmt.column_text(1));
-  }
+  for (auto& row : rows) values[std::move(row.key)] = std::move(row.value);
   return ok_status();
 }
 

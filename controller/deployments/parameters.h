@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "controller/store/parameter_store.h"
 
 namespace slipway::controller {
 
@@ -41,7 +42,7 @@ class ParameterStore {
   using Values = std::vector<std::string>;
   using WaitCallback = std::function<void(Result<Values>)>;
 
-  ParameterStore(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  ParameterStore(Store& store, const Clock& clock) : rows_(store), clock_(clock) {}
 
   // Declares a parameter, unset or with a value. Persists it.
   Status define(const std::string& deployment, const std::string& key,
@@ -97,13 +98,11 @@ class ParameterStore {
     int64_t deadline = 0;
     WaitCallback callback;
   };
-  Status persist(const std::string& deployment, const std::string& key,
-                 const std::optional<std::string>& value);
   void wake(const std::string& deployment, const std::string& key);
   bool complete(const Wait& wait, Values* values) const;
   void finish(uint64_t id, Result<Values> result);
 
-  Store& store_;
+  ParameterRows rows_;
   const Clock& clock_;
   // deployment -> key -> value (nullopt: defined, unset)
   std::map<std::string, std::map<std::string, std::optional<std::string>>> values_;

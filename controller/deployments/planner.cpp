@@ -79,9 +79,11 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
       return invalid("--node-cloud " + node + "=" + cloud + ": " + plan.module + " has no node " +
                      node);
   }
-  if (!request.keep_running.empty() &&
-      !parse_keep_running(request.keep_running, &plan.keep_running)) {
-    return Error(Code::kUsage, "--keep-running must be always, on-success, on-error or never");
+  if (!request.keep_running.empty()) {
+    auto keep_running = parse_keep_running(request.keep_running);
+    if (!keep_running.ok())
+      return Error(Code::kUsage, "--keep-running must be always, on-success, on-error or never");
+    plan.keep_running = *keep_running;
   }
   if (request.timeout_ms < 0) return Error(Code::kUsage, "--timeout must be positive");
   plan.timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : config.deployment_timeout.count();

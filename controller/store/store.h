@@ -2,6 +2,11 @@
 // to carry on after a restart. Opening it applies the migrations of
 // controller/schema.cpp in order; a database from a newer Slipway is refused.
 //
+// The store classes (one per group of tables, beside this file) fail the
+// way the SQLite adapter does: kAlreadyExists when a constraint refuses a
+// write (a key taken, a foreign key naming a row that is not there), kIo for
+// anything else. Nothing outside controller/store/ speaks SQL.
+//
 // Not thread-safe: the store belongs to the controller's event loop thread.
 #pragma once
 
@@ -42,6 +47,22 @@ class Store {
   Mutex mutex_;
   std::condition_variable_any stop_signal_;
   bool stopping_ GUARDED_BY(mutex_) = false;
+};
+
+// BEGIN IMMEDIATE ... COMMIT on the store's connection, rolled back unless
+// commit() succeeded: for an operation of a domain room that writes through
+// several store classes and must land whole (a deployment and its
+// parameters). The store classes' own writes join it.
+class StoreTransaction {
+ public:
+  explicit StoreTransaction(Store& store) : tx_(store.db()) {}
+  // kIo when the transaction could not begin; commit() then fails too.
+  Status begin_status() const { return tx_.begin_status(); }
+  // kIo when the commit failed, and then nothing of it is stored.
+  Status commit() { return tx_.commit(); }
+
+ private:
+  sql::Transaction tx_;
 };
 
 }  // namespace slipway::controller

@@ -92,7 +92,7 @@ nodes:
 }  // namespace
 
 TEST_CASE(
-    "a failing script aborts with its node and stderr line; a blocked ss-get elsewhere exits 8 "
+    "a failing script aborts with its node and stderr line, a blocked ss-get elsewhere exits 8 "
     "within a second",
     "[e2e][local]") {
   SKIP_WITHOUT_ROOT();
@@ -124,7 +124,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a consumer that starts long before its producer still gets the value; a never-set value times "
+    "a consumer that starts long before its producer still gets the value, a never-set value times "
     "out with 9",
     "[e2e][local]") {
   SKIP_WITHOUT_ROOT();

@@ -186,7 +186,7 @@ TEST_CASE("an agent key the controller does not admit never gets a message throu
   CHECK(rig.frames[0].public_key == rig.agent.public_key);
 }
 
-TEST_CASE("malformed messages are dropped and counted; the connection carries on", "[endpoint]") {
+TEST_CASE("malformed messages are dropped and counted, the connection carries on", "[endpoint]") {
   Rig rig;
   auto d = rig.dealer(rig.agent);
   d->send(zmq::buffer(heartbeat()), zmq::send_flags::sndmore);  // two frames
@@ -238,7 +238,7 @@ TEST_CASE("libzmq's heartbeat PINGs are answered: a connection with a heartbeat 
   CHECK(rig.frames[1].routing_id == rig.frames[0].routing_id);
 }
 
-TEST_CASE("connections silent too long are closed, and any by its routing id; talkers stay",
+TEST_CASE("connections silent too long are closed, and any by its routing id, talkers stay",
           "[endpoint]") {
   Rig rig;
   auto quiet = rig.dealer(rig.agent);
@@ -312,7 +312,7 @@ TEST_CASE("peers that never finish a handshake cannot hold more than 256 connect
   CHECK(rig.endpoint.connections() == 1);
 }
 
-TEST_CASE("one address cannot hold more than 32 handshakes; agents elsewhere still get in",
+TEST_CASE("one address cannot hold more than 32 handshakes, agents elsewhere still get in",
           "[endpoint]") {
   Rig rig;
   std::vector<int> silent;
@@ -371,7 +371,7 @@ TEST_CASE("agents on the controller's host reach the endpoint over its Unix sock
   CHECK_FALSE(fs::exists(path));  // a stopped controller leaves no socket behind
 }
 
-TEST_CASE("a dead controller's agent socket is replaced; no other file is", "[endpoint]") {
+TEST_CASE("a dead controller's agent socket is replaced, no other file is", "[endpoint]") {
   test::TempDir dir;
   const std::string path = dir.path() + "/agent.sock";
   {

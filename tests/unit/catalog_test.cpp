@@ -172,7 +172,7 @@ TEST_CASE("modules are private to their owner until shared", "[catalog]") {
   CHECK(f.catalog.get(admin, "app/db").ok());
 }
 
-TEST_CASE("a module in use cannot be removed; versions are never reused", "[catalog]") {
+TEST_CASE("a module in use cannot be removed, versions are never reused", "[catalog]") {
   Fixture f;
   REQUIRE(f.push(f.alice, {{"db.yaml", kDb}, {"web.yaml", kWeb}, {"app.yaml", kApp}}).ok());
   auto in_use = f.catalog.remove(f.alice, "app/db");

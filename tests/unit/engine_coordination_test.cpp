@@ -59,7 +59,7 @@ TEST_CASE("an instance sets only its own parameters and reads only its deploymen
   CHECK(*f.param(other, "client.1:got") == "mine");
 }
 
-TEST_CASE("a failing script aborts with its instance and stderr line; blocked gets return aborted",
+TEST_CASE("a failing script aborts with its instance and stderr line, blocked gets return aborted",
           "[engine]") {
   Fixture f;
   std::string id = f.deploy();

@@ -2,8 +2,15 @@
 // sockets, no machines, no sleeps. Time moves with a ManualClock. States,
 // provisioning, timeouts, restarts; parameters and barriers are in
 // engine_coordination_test.cpp.
-#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <functional>
+
+#include "common/log.h"
+#include "support/temp_dir.h"
 #include "unit/engine_fixture.h"
 
 using namespace slipway;
@@ -85,7 +92,7 @@ TEST_CASE("terminating before Ready cancels the deployment", "[engine]") {
   CHECK(f.engine->terminate(stranger, id).error().code() == Code::kNotFound);
 }
 
-TEST_CASE("provisioning failures within the allowance drop instances; beyond it they abort",
+TEST_CASE("provisioning failures within the allowance drop instances, beyond it they abort",
           "[engine]") {
   Fixture f;
   std::string id = f.deploy();
@@ -301,7 +308,7 @@ TEST_CASE("a failed removal is tried twice more, then reported", "[engine]") {
   CHECK(reported);
 }
 
-TEST_CASE("a damaged deployment in the store is left out; the others carry on", "[engine]") {
+TEST_CASE("a damaged deployment in the store is left out, the others carry on", "[engine]") {
   Fixture f;
   std::string damaged = f.deploy();
   std::string fine = f.deploy();
@@ -328,4 +335,47 @@ TEST_CASE("an abort reason is kept to its first thousand bytes, whole characters
   CHECK(d->abort_reason.size() <= 1100);
   CHECK(d->abort_reason.size() >= 900);
   CHECK(is_valid_utf8(d->abort_reason));
+}
+
+namespace {
+// What the code under test writes to stderr at level `level`, while `run` runs.
+std::string stderr_of(log::Level level, const std::function<void()>& run) {
+  test::TempDir dir;
+  std::string path = dir.path() + "/stderr";
+  int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(file >= 0);
+  int saved = ::dup(2);
+  ::dup2(file, 2);
+  ::close(file);
+  log::Level before = log::level();
+  log::set_level(level);
+  run();
+  log::set_level(before);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_CASE("an own write the store refuses is logged and counted, and the deployment goes on",
+          "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  CHECK(f.engine->store_failures() == 0);
+  REQUIRE(f.store->db().exec("ALTER TABLE parameters RENAME TO parameters_away").ok());
+  std::string logged = stderr_of(log::Level::kError, [&] {
+    f.engine->on_message(AgentIdentity{id, "server.1"}, proto::Abort{1, "why", false});
+  });
+  REQUIRE(f.store->db().exec("ALTER TABLE parameters_away RENAME TO parameters").ok());
+  // ss:abort and then ss:state (SendingReports) were not stored...
+  CHECK(f.engine->store_failures() == 2);
+  CHECK(logged.find("deployment " + id + ": ss:abort=server.1: why is not stored") !=
+        std::string::npos);
+  CHECK(logged.find("deployment " + id + ": ss:state=SendingReports is not stored") !=
+        std::string::npos);
+  // ...but they are in effect, and the run carries on.
+  CHECK(f.engine->parameters().get(id, "ss:abort") == std::optional<std::string>("server.1: why"));
+  CHECK(f.engine->active(id)->state == DeploymentState::kSendingReports);
 }

@@ -302,7 +302,7 @@ TEST_CASE("SendingReports runs the report steps, uploads the reports, then state
         m.sent.sequence().size() - std::string("report state_done").size());
 }
 
-TEST_CASE("Provisioning is done at once; Ready and unknown states need nothing",
+TEST_CASE("Provisioning is done at once, Ready and unknown states need nothing",
           "[agent][recipe]") {
   test::TempDir dir;
   Machine m(dir.path());

@@ -4,7 +4,7 @@
 
 #include "common/clock.h"
 #include "controller/agents/key_registry.h"
-#include "controller/deployments/log_store.h"
+#include "controller/store/log_store.h"
 #include "controller/store/schema.h"
 #include "support/temp_dir.h"
 
@@ -68,7 +68,7 @@ TEST_CASE("the key registry answers what was admitted and forgets what was revok
   CHECK_FALSE(registry.find("K").has_value());
 }
 
-TEST_CASE("report chunks come in order; one sent again after a reconnect is no error", "[store]") {
+TEST_CASE("report chunks come in order, one sent again after a reconnect is no error", "[store]") {
   auto store = Store::open(":memory:");
   REQUIRE(store.ok());
   ManualClock clock;

@@ -1,4 +1,4 @@
-#include "controller/deployments/log_store.h"
+#include "controller/store/log_store.h"
 
 #include "controller/store/store.h"
 

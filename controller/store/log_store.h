@@ -1,4 +1,6 @@
-// Script output and report files of deployments, in the store.
+// The logs and reports tables: script output and report files of
+// deployments, as the chunks they came in. Rows are plain already, so the
+// deployments room uses them as they are.
 //
 // Log chunks are unique by (deployment, instance, step, stream, seq), so a
 // chunk an agent re-sends after a reconnect is kept once. Report files
@@ -43,20 +45,26 @@ class LogStore {
 
   LogStore(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  // Stores a chunk; returns its id, or 0 when it was already stored.
+  // Stores a chunk; returns its id, or 0 when it was already stored. A store
+  // failure is kIo, or kAlreadyExists when the deployment is not stored.
   Result<int64_t> append(const std::string& deployment, const std::string& instance,
                          const std::string& step, int64_t stream, uint64_t seq,
                          const std::string& data);
-  // Chunks with id > `after`, of one instance or all (""), oldest first.
+  // Chunks with id > `after`, of one instance or all (""), oldest first;
+  // empty when none matched. A store failure is kIo.
   Result<std::vector<LogChunk>> read(const std::string& deployment, const std::string& instance,
                                      int64_t after, int limit);
 
-  // Adds a chunk of report file `name`. The name must be a relative path
-  // without "..", and chunks must come in order.
+  // Adds a chunk of report file `name`, in one transaction. kInvalidArgument
+  // when the name is not a relative path without "..", the chunk does not
+  // follow the bytes stored (a chunk stored already is accepted and changes
+  // nothing), or the instance's reports would pass kMaxReportBytes; a store
+  // failure is kIo or kAlreadyExists, and then nothing of the chunk is stored.
   Status report_chunk(const std::string& deployment, const std::string& instance,
                       const std::string& name, uint64_t offset, const std::string& data, bool last);
   // Up to `limit` chunks stored after row `after`, in the order they came
-  // (each file's chunks by offset).
+  // (each file's chunks by offset); empty when none matched. A store failure
+  // is kIo.
   Result<std::vector<ReportPiece>> report_pieces(const std::string& deployment, int64_t after,
                                                  int limit);
 
