@@ -38,13 +38,6 @@ bool is_node_parameter(const std::string& name) {
   return false;
 }
 
-bool is_builtin_parameter(const std::string& name) {
-  for (const char* p : kBuiltinParameters) {
-    if (name == p) return true;
-  }
-  return false;
-}
-
 Error not_owner(const ModuleAccess& access) {
   return Error(Code::kPermissionDenied,
                "module " + access.name + " belongs to " + access.owner_name);
@@ -99,7 +92,7 @@ Status check_references(const Module& m, const ModuleLookup& lookup) {
       }
       const ImageChain& source_chain = chains.at(binding.node);
       bool exists = source_chain.has_output(binding.parameter) ||
-                    is_builtin_parameter(binding.parameter) ||
+                    builtin_parameter(binding.parameter) != nullptr ||
                     (binding.instance.empty() && is_node_parameter(binding.parameter));
       if (!exists) {
         return at_line(m, binding.line,

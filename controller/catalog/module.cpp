@@ -6,6 +6,13 @@
 #include "common/yaml_util.h"
 
 namespace slipway::controller {
+
+const BuiltinParameter* builtin_parameter(std::string_view name) {
+  for (const auto& p : kBuiltinParameters) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
 namespace {
 
 bool lower_alnum(char c) {
@@ -175,7 +182,7 @@ class Parser {
           input.name = entry.first.Scalar();
           if (!valid_parameter_name(input.name))
             return error(entry.first, "\"" + input.name + "\" is not a parameter name");
-          if (is_builtin(input.name))
+          if (builtin_parameter(input.name))
             return error(entry.first, input.name + " is a built-in parameter");
           const YAML::Node body = entry.second;
           if (!body.IsNull()) {
@@ -209,7 +216,7 @@ class Parser {
         for (const auto& o : image.outputs) {
           if (!valid_parameter_name(o))
             return error(params["outputs"], "\"" + o + "\" is not a parameter name");
-          if (is_builtin(o)) return error(params["outputs"], o + " is a built-in parameter");
+          if (builtin_parameter(o)) return error(params["outputs"], o + " is a built-in parameter");
           if (!seen.insert(o).second)
             return error(params["outputs"], o + " is both an input and an output, or listed twice");
         }
@@ -233,13 +240,6 @@ class Parser {
       SLIPWAY_RETURN_IF_ERROR(positive("disk_gb", &image.disk_gb, 1 << 16));
     }
     return ok_status();
-  }
-
-  static bool is_builtin(const std::string& name) {
-    for (const char* b : kBuiltinParameters) {
-      if (name == b) return true;
-    }
-    return false;
   }
 
   Status parse_deployment(const YAML::Node& root, Module* m) {

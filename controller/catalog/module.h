@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -23,10 +24,33 @@ enum class ModuleKind { kImage, kDeployment };
 inline constexpr const char* kScriptPhases[] = {"pre-install", "post-install", "deployment",
                                                 "report", "on-scale"};
 
-// Runtime parameters every instance has (SPEC section 4); mappings may name
-// them like outputs.
-inline constexpr const char* kBuiltinParameters[] = {"hostname",    "instanceid", "vmstate",
-                                                     "statecustom", "abort",      "complete"};
+// The runtime parameters every instance has (SPEC section 4), in one table:
+// who may set each, and what it holds when the instance is made. Mappings
+// may name them like outputs; modules may not declare them.
+struct BuiltinParameter {
+  std::string_view name;
+  // Set by the controller alone: an instance's ss-set and `slipway set`
+  // are refused.
+  bool controller_owned;
+  // Its value when the instance is made; nullopt leaves it unset, so a get
+  // waits. (instanceid is made with the machine's id instead.)
+  std::optional<std::string_view> initial;
+};
+inline constexpr BuiltinParameter kBuiltinParameters[] = {
+    {"hostname", true, std::nullopt},  // the address, once the machine is up
+    {"instanceid", true, std::nullopt},
+    {"vmstate", true, "pending"},
+    {"statecustom", false, ""},  // ss-display
+    {"abort", true, ""},
+    {"complete", true, ""},
+};
+// The built-in parameter called `name`, or nullptr.
+const BuiltinParameter* builtin_parameter(std::string_view name);
+// Whether only the controller may set the instance parameter `name`.
+inline bool is_controller_owned(std::string_view name) {
+  const BuiltinParameter* p = builtin_parameter(name);
+  return p != nullptr && p->controller_owned;
+}
 // Parameters of a node rather than an instance: "web:multiplicity", "web:ids".
 inline constexpr const char* kNodeParameters[] = {"multiplicity", "ids"};
 

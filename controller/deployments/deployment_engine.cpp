@@ -237,12 +237,14 @@ Result<std::string> DeploymentEngine::create(const Caller& caller, const Deploym
       auto define = [&](const std::string& param, const std::optional<std::string>& value) {
         return parameters_.define(d.id, name + ":" + param, value);
       };
-      SLIPWAY_RETURN_IF_ERROR(define("hostname", std::nullopt));
-      SLIPWAY_RETURN_IF_ERROR(define("instanceid", instance.machine_id));
-      SLIPWAY_RETURN_IF_ERROR(define("vmstate", "pending"));
-      SLIPWAY_RETURN_IF_ERROR(define("statecustom", ""));
-      SLIPWAY_RETURN_IF_ERROR(define("abort", ""));
-      SLIPWAY_RETURN_IF_ERROR(define("complete", ""));
+      for (const auto& builtin : kBuiltinParameters) {
+        std::optional<std::string> initial;
+        if (builtin.name == "instanceid")
+          initial = instance.machine_id;
+        else if (builtin.initial)
+          initial = std::string(*builtin.initial);
+        SLIPWAY_RETURN_IF_ERROR(define(std::string(builtin.name), initial));
+      }
       const auto& values = plan.inputs.count(node.name) ? plan.inputs.at(node.name)
                                                         : std::map<std::string, std::string>();
       for (const auto& input : node.inputs) {
@@ -349,10 +351,8 @@ Status DeploymentEngine::set_parameter(const Caller& caller, const std::string& 
   }
   if (!d->instances.count(p.instance()))
     return Error(Code::kNotFound, "deployment " + id + " has no instance " + p.instance());
-  for (const char* builtin : {"hostname", "instanceid", "vmstate", "abort", "complete"}) {
-    if (p.name == builtin)
-      return Error(Code::kPermissionDenied, p.name + " is kept by the controller");
-  }
+  if (is_controller_owned(p.name))
+    return Error(Code::kPermissionDenied, p.name + " is kept by the controller");
   return parameters_.set(id, p.key(), value);
 }
 

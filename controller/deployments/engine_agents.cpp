@@ -11,14 +11,6 @@ namespace slipway::controller {
 
 namespace {
 
-// Parameters the controller keeps; agents read them but never set them.
-bool controller_owned(const std::string& name) {
-  for (const char* p : {"hostname", "instanceid", "vmstate", "abort", "complete"}) {
-    if (name == p) return true;
-  }
-  return false;
-}
-
 bool valid_barrier_name(const std::string& name) {
   return !name.empty() && name.size() <= 128 && valid_parameter_name(name);
 }
@@ -223,7 +215,7 @@ void DeploymentEngine::on_set(Deployment& d, const AgentIdentity& who, const pro
                  Error(Code::kPermissionDenied,
                        who.instance + " may set only its own parameters, not " + p->key()));
   }
-  if (controller_owned(p->name)) {
+  if (is_controller_owned(p->name)) {
     return reply(who, set.id,
                  Error(Code::kPermissionDenied, p->name + " is kept by the controller"));
   }

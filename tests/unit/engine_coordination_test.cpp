@@ -196,3 +196,30 @@ TEST_CASE("a get sent again after a reconnect is answered once", "[engine]") {
   }
   CHECK(answers == 1);
 }
+
+TEST_CASE("the built-in parameters start as their table says and only the controller sets its own",
+          "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  const Deployment* d = f.engine->active(id);
+  REQUIRE(d != nullptr);
+  const Instance& server = d->instances.at("server.1");
+  CHECK_FALSE(f.param(id, "server.1:hostname").has_value());  // a get waits for it
+  CHECK(*f.param(id, "server.1:instanceid") == server.machine_id);
+  CHECK(*f.param(id, "server.1:vmstate") == "launching");  // set as its launch was ordered
+  CHECK(*f.param(id, "server.1:statecustom") == "");
+  CHECK(*f.param(id, "server.1:abort") == "");
+  CHECK(*f.param(id, "server.1:complete") == "");
+
+  f.boot_all(id);
+  AgentIdentity agent{id, "server.1"};
+  uint64_t request = 100;
+  for (const auto& builtin : kBuiltinParameters) {
+    f.engine->on_message(agent, proto::Set{++request, std::string(builtin.name), "x"});
+    const proto::Reply reply = f.agents.replies(agent.display()).at(request);
+    CHECK(reply.code == (builtin.controller_owned ? "permission-denied" : "ok"));
+    Status from_outside =
+        f.engine->set_parameter(Caller::system(), id, "server.1:" + std::string(builtin.name), "x");
+    CHECK(from_outside.ok() == !builtin.controller_owned);
+  }
+}
