@@ -112,9 +112,26 @@ Status check_references(const Module& m, const ModuleLookup& lookup) {
   return ok_status();
 }
 
+namespace {
+constexpr const char* kVisibilityNames[] = {"private", "group", "public"};
+}  // namespace
+
+const char* visibility_name(Visibility visibility) {
+  return kVisibilityNames[static_cast<int>(visibility)];
+}
+
+Result<Visibility> parse_visibility(std::string_view text) {
+  for (int i = 0; i < 3; ++i) {
+    if (text == kVisibilityNames[i]) return static_cast<Visibility>(i);
+  }
+  return Error(Code::kInvalidArgument,
+               "a module is private, group or public, not \"" + std::string(text) + "\"");
+}
+
 bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
-  if (caller.admin || caller.uid == access.owner_uid || access.visibility == "public") return true;
-  if (access.visibility == "group") {
+  if (caller.admin || caller.uid == access.owner_uid || access.visibility == Visibility::kPublic)
+    return true;
+  if (access.visibility == Visibility::kGroup) {
     gid_t gid;
     return lookup_group(access.group, &gid) && caller.in_group(gid);
   }
@@ -124,7 +141,8 @@ bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
 Result<std::optional<ModuleAccess>> Catalog::load_access(const std::string& name) {
   SLIPWAY_ASSIGN_OR_RETURN(auto row, rows_.access(name));
   if (!row) return std::optional<ModuleAccess>();
-  if (row->visibility != "private" && row->visibility != "group" && row->visibility != "public") {
+  auto visibility = parse_visibility(row->visibility);
+  if (!visibility.ok()) {
     return Error(Code::kInternal, "module " + name + " has an unknown visibility \"" +
                                       row->visibility + "\" in the store");
   }
@@ -132,7 +150,7 @@ Result<std::optional<ModuleAccess>> Catalog::load_access(const std::string& name
   a.name = name;
   a.owner_uid = static_cast<uid_t>(row->owner_uid);
   a.owner_name = std::move(row->owner_name);
-  a.visibility = std::move(row->visibility);
+  a.visibility = *visibility;
   a.group = std::move(row->group);
   a.next_version = row->next_version;
   return std::optional<ModuleAccess>(std::move(a));
@@ -225,8 +243,9 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
   std::vector<PushOutcome> outcomes;
   for (size_t i = 0; i < modules.size(); ++i) {
-    SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome,
-                             store_module(caller, modules[i], sources[i]->content, "private"));
+    SLIPWAY_ASSIGN_OR_RETURN(
+        PushOutcome outcome,
+        store_module(caller, modules[i], sources[i]->content, Visibility::kPrivate));
     outcomes.push_back(outcome);
   }
   SLIPWAY_RETURN_IF_ERROR(tx.commit());
@@ -234,8 +253,7 @@ Result<std::vector<PushOutcome>> Catalog::push(const Caller& caller,
 }
 
 Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& module,
-                                          const std::string& content,
-                                          const std::string& visibility) {
+                                          const std::string& content, Visibility visibility) {
   std::string digest = crypto::digest_hex(module.canonical().pack());
   SLIPWAY_ASSIGN_OR_RETURN(auto latest, load(module.name, 0));
   if (latest && latest->digest == digest) return PushOutcome{module.name, latest->version, false};
@@ -243,7 +261,7 @@ Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& mo
   int64_t version = existing ? existing->next_version : 1;
   if (!existing) {
     SLIPWAY_RETURN_IF_ERROR(rows_.insert_access(module.name, static_cast<int64_t>(caller.uid),
-                                                caller.user, visibility));
+                                                caller.user, visibility_name(visibility)));
   } else {
     SLIPWAY_RETURN_IF_ERROR(rows_.bump_version(module.name));
   }
@@ -351,21 +369,19 @@ Result<std::vector<std::string>> Catalog::remove(const Caller& caller,
   return removed;
 }
 
-Status Catalog::share(const Caller& caller, const std::string& name, const std::string& visibility,
+Status Catalog::share(const Caller& caller, const std::string& name, Visibility visibility,
                       const std::string& group) {
   SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
   if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
   if (!owns(caller, *a)) return not_owner(*a);
-  if (visibility != "private" && visibility != "public" && visibility != "group") {
-    return Error(Code::kUsage, "share with --public, --group GROUP or --private");
-  }
-  if (visibility == "group") {
+  if (visibility == Visibility::kGroup) {
     gid_t gid;
     if (group.empty() || !lookup_group(group, &gid)) {
       return Error(Code::kInvalidArgument, "there is no group named \"" + group + "\"");
     }
   }
-  return rows_.share(name, visibility, visibility == "group" ? group : "");
+  return rows_.share(name, visibility_name(visibility),
+                     visibility == Visibility::kGroup ? group : "");
 }
 
 Result<PushOutcome> Catalog::install_builtin(const std::string& yaml, const std::string& source) {
@@ -375,7 +391,7 @@ Result<PushOutcome> Catalog::install_builtin(const std::string& yaml, const std:
   SLIPWAY_RETURN_IF_ERROR(check_references(m, lookup_for(system)));
   StoreTransaction tx(store_);
   SLIPWAY_RETURN_IF_ERROR(tx.begin_status());
-  SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome, store_module(system, m, yaml, "public"));
+  SLIPWAY_ASSIGN_OR_RETURN(PushOutcome outcome, store_module(system, m, yaml, Visibility::kPublic));
   SLIPWAY_RETURN_IF_ERROR(tx.commit());
   return outcome;
 }

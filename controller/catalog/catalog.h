@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -38,11 +39,19 @@ struct StoredModule {
   std::string ref() const { return name + "@" + std::to_string(version); }
 };
 
+// Who may see and deploy a module besides its owner and the admins: nobody,
+// the members of its group, or everybody.
+enum class Visibility { kPrivate, kGroup, kPublic };
+// "private", "group", "public": as stored and shown.
+const char* visibility_name(Visibility visibility);
+// The inverse; kInvalidArgument for any other text.
+Result<Visibility> parse_visibility(std::string_view text);
+
 struct ModuleAccess {
   std::string name;
   uid_t owner_uid = 0;
   std::string owner_name;
-  std::string visibility = "private";  // "private", "group", "public"
+  Visibility visibility = Visibility::kPrivate;
   std::string group;
   int64_t next_version = 1;
 };
@@ -78,8 +87,8 @@ class Catalog {
   // Removes NAME@N, or every version of NAME. Only its owner or an admin may;
   // refused while another module's latest version refers to it.
   Result<std::vector<std::string>> remove(const Caller& caller, const std::string& reference);
-  // visibility: "private", "public", or "group" with `group` naming a group.
-  Status share(const Caller& caller, const std::string& name, const std::string& visibility,
+  // Makes NAME `visibility`; for kGroup, `group` names an existing group.
+  Status share(const Caller& caller, const std::string& name, Visibility visibility,
                const std::string& group);
   Result<ModuleAccess> access(const std::string& name);
 
@@ -97,7 +106,7 @@ class Catalog {
   // nullopt when no module has that name; kInternal when its row is damaged.
   Result<std::optional<ModuleAccess>> load_access(const std::string& name);
   Result<PushOutcome> store_module(const Caller& caller, const Module& module,
-                                   const std::string& content, const std::string& visibility);
+                                   const std::string& content, Visibility visibility);
   Result<std::vector<std::string>> referrers(const std::string& name);
 
   Store& store_;  // for transactions over several rows

@@ -15,7 +15,7 @@ Value summary(const StoredModule& m, const ModuleAccess& access) {
       .set("kind", m.module.kind == ModuleKind::kImage ? "image" : "deployment")
       .set("description", m.module.description)
       .set("owner", m.owner_name)
-      .set("visibility", access.visibility)
+      .set("visibility", visibility_name(access.visibility))
       .set("group", access.group)
       .set("created_at", m.created_at);
 }
@@ -101,7 +101,10 @@ void ModuleHandlers::remove(const Caller& caller, const Value& request, Reply re
 void ModuleHandlers::share(const Caller& caller, const Value& request, Reply reply) {
   auto decoded = cp::decode_share(request);
   if (!decoded.ok()) return reply.fail(decoded.error());
-  Status shared = catalog_.share(caller, decoded->name, decoded->visibility, decoded->group);
+  auto visibility = parse_visibility(decoded->visibility);
+  if (!visibility.ok())
+    return reply.fail(Error(Code::kUsage, "share with --public, --group GROUP or --private"));
+  Status shared = catalog_.share(caller, decoded->name, *visibility, decoded->group);
   if (!shared.ok()) return reply.fail(shared.error());
   reply.ok(Value::object()
                .set("name", decoded->name)

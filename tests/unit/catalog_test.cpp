@@ -159,14 +159,16 @@ TEST_CASE("modules are private to their owner until shared", "[catalog]") {
   auto steal = f.push(f.bob, {{"db.yaml", kDb}});
   REQUIRE_FALSE(steal.ok());
   CHECK(steal.error().code() == Code::kPermissionDenied);
-  CHECK(f.catalog.share(f.bob, "app/db", "public", "").error().code() == Code::kNotFound);
+  CHECK(f.catalog.share(f.bob, "app/db", Visibility::kPublic, "").error().code() ==
+        Code::kNotFound);
 
-  REQUIRE(f.catalog.share(f.alice, "app/db", "public", "").ok());
+  REQUIRE(f.catalog.share(f.alice, "app/db", Visibility::kPublic, "").ok());
   CHECK(f.catalog.get(f.bob, "app/db").ok());
   CHECK(f.catalog.remove(f.bob, "app/db").error().code() == Code::kPermissionDenied);
-  CHECK(f.catalog.share(f.alice, "app/db", "group", "no-such-group-here").error().message() ==
-        "there is no group named \"no-such-group-here\"");
-  REQUIRE(f.catalog.share(f.alice, "app/db", "group", "root").ok());
+  CHECK(f.catalog.share(f.alice, "app/db", Visibility::kGroup, "no-such-group-here")
+            .error()
+            .message() == "there is no group named \"no-such-group-here\"");
+  REQUIRE(f.catalog.share(f.alice, "app/db", Visibility::kGroup, "root").ok());
   CHECK(f.catalog.get(f.bob, "app/db").error().code() == Code::kNotFound);
   Caller admin = Caller::system();
   CHECK(f.catalog.get(admin, "app/db").ok());
@@ -227,4 +229,13 @@ TEST_CASE("only an admin publishes an image that boots from a host path", "[cata
             .ok());
   Caller admin = Caller::system();
   CHECK(f.push(admin, {{"m.yaml", on_host}}).ok());
+}
+
+TEST_CASE("visibilities read back from their names, and nothing else does", "[catalog]") {
+  for (auto v : {Visibility::kPrivate, Visibility::kGroup, Visibility::kPublic})
+    CHECK(parse_visibility(visibility_name(v)).value() == v);
+  auto bad = parse_visibility("Public");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code() == Code::kInvalidArgument);
+  CHECK_FALSE(parse_visibility("").ok());
 }
