@@ -37,6 +37,12 @@ int print_status(Session& session) {
     deployments += (deployments.empty() ? "" : ", ") + std::to_string(count.as_int()) + " " + state;
   }
   std::printf("deployments   %s\n", deployments.empty() ? "none" : deployments.c_str());
+  if (int64_t failures = s["store_failures"].as_int(); failures > 0) {
+    std::printf(
+        "store         %lld of the controller's own writes failed since it started "
+        "(its log names each)\n",
+        static_cast<long long>(failures));
+  }
   std::string clouds;
   for (const auto& cloud : s["clouds"].items()) {
     std::string state = cloud["state"].str();

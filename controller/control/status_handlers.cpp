@@ -52,6 +52,9 @@ void StatusHandlers::status(const Caller& caller, const Value&, Reply reply) {
                .set("agent_connections", static_cast<int64_t>(agents_.endpoint().connections()))
                .set("agents", std::move(agents))
                .set("deployments", std::move(deployments))
+               // The engine's own writes that failed since start (its log
+               // names each): memory and store disagree until rewritten.
+               .set("store_failures", engine_.store_failures())
                .set("clouds", std::move(clouds)));
 }
 

@@ -39,3 +39,19 @@ TEST_CASE("status shows the controller, its clouds and how many deployments are 
   CHECK(s["clouds"].items()[0]["name"].str() == "local");
   CHECK(s["clouds"].items()[0]["state"].str() == "unavailable: no rootfs");
 }
+
+TEST_CASE("status counts the controller's own writes the store refused", "[control]") {
+  Handlers f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  auto before = call(f.status, &StatusHandlers::status, f.owner, cp::request(cp::kStatus));
+  CHECK(before->result()["store_failures"].as_int() == 0);
+  log::Level level = log::level();
+  log::set_level(log::Level::kOff);  // the failures' lines are the engine test's to read
+  REQUIRE(f.store->db().exec("ALTER TABLE parameters RENAME TO parameters_away").ok());
+  f.engine->on_message(AgentIdentity{id, "server.1"}, proto::Abort{1, "why", false});
+  REQUIRE(f.store->db().exec("ALTER TABLE parameters_away RENAME TO parameters").ok());
+  log::set_level(level);
+  auto after = call(f.status, &StatusHandlers::status, f.owner, cp::request(cp::kStatus));
+  CHECK(after->result()["store_failures"].as_int() == 2);
+}
