@@ -87,8 +87,8 @@ Status Controller::start() {
   SLIPWAY_RETURN_IF_ERROR(start_deployments());
 
   control_ = std::make_unique<ControlServer>(io_);
-  gid_t admin_gid;
-  if (lookup_group(config_.admin_group, &admin_gid)) control_->set_admin_gid(admin_gid);
+  if (std::optional<gid_t> admin = lookup_group(config_.admin_group))
+    control_->set_admin_gid(*admin);
   register_control_handlers();
   SLIPWAY_RETURN_IF_ERROR(control_->start(config_.control_socket, config_.control_group));
 

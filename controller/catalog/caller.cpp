@@ -4,15 +4,14 @@
 
 namespace slipway::controller {
 
-bool lookup_group(const std::string& name, gid_t* gid) {
+std::optional<gid_t> lookup_group(const std::string& name) {
   group entry{};
   group* found = nullptr;
   std::vector<char> buffer(16384);
   if (getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
-    return false;
+    return std::nullopt;
   }
-  *gid = found->gr_gid;
-  return true;
+  return found->gr_gid;
 }
 
 }  // namespace slipway::controller

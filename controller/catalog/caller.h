@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,6 @@ struct Caller {
 };
 
 // Resolves a group name to its gid; false when there is no such group.
-bool lookup_group(const std::string& name, gid_t* gid);
+std::optional<gid_t> lookup_group(const std::string& name);
 
 }  // namespace slipway::controller

@@ -132,8 +132,8 @@ bool Catalog::may_see(const Caller& caller, const ModuleAccess& access) const {
   if (caller.admin || caller.uid == access.owner_uid || access.visibility == Visibility::kPublic)
     return true;
   if (access.visibility == Visibility::kGroup) {
-    gid_t gid;
-    return lookup_group(access.group, &gid) && caller.in_group(gid);
+    std::optional<gid_t> gid = lookup_group(access.group);
+    return gid && caller.in_group(*gid);
   }
   return false;
 }
@@ -279,11 +279,9 @@ Result<PushOutcome> Catalog::store_module(const Caller& caller, const Module& mo
 }
 
 Result<StoredModule> Catalog::get(const Caller& caller, const std::string& reference) {
-  std::string name;
-  int64_t version;
-  if (!split_reference(reference, &name, &version)) {
-    return Error(Code::kInvalidArgument, "\"" + reference + "\" is not NAME or NAME@VERSION");
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(ModuleRef ref, split_reference(reference));
+  const std::string& name = ref.name;
+  const int64_t version = ref.version;
   SLIPWAY_ASSIGN_OR_RETURN(auto found, lookup_for(caller)(name, version));
   if (!found) {
     return Error(Code::kNotFound,
@@ -326,9 +324,8 @@ Result<std::vector<std::string>> Catalog::referrers(const std::string& name) {
     if (m->module.kind == ModuleKind::kImage) refs.push_back(m->module.image.parent);
     for (const auto& node : m->module.nodes) refs.push_back(node.image);
     for (const auto& ref : refs) {
-      std::string ref_name;
-      int64_t ref_version;
-      if (split_reference(ref, &ref_name, &ref_version) && ref_name == name) out.push_back(other);
+      auto split = split_reference(ref);
+      if (split.ok() && split->name == name) out.push_back(other);
     }
   }
   return out;
@@ -336,11 +333,9 @@ Result<std::vector<std::string>> Catalog::referrers(const std::string& name) {
 
 Result<std::vector<std::string>> Catalog::remove(const Caller& caller,
                                                  const std::string& reference) {
-  std::string name;
-  int64_t version;
-  if (!split_reference(reference, &name, &version)) {
-    return Error(Code::kInvalidArgument, "\"" + reference + "\" is not NAME or NAME@VERSION");
-  }
+  SLIPWAY_ASSIGN_OR_RETURN(ModuleRef ref, split_reference(reference));
+  const std::string& name = ref.name;
+  const int64_t version = ref.version;
   SLIPWAY_ASSIGN_OR_RETURN(auto a, load_access(name));
   if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
   if (!owns(caller, *a)) return not_owner(*a);
@@ -375,8 +370,7 @@ Status Catalog::share(const Caller& caller, const std::string& name, Visibility 
   if (!a || !may_see(caller, *a)) return Error(Code::kNotFound, "no module named " + name);
   if (!owns(caller, *a)) return not_owner(*a);
   if (visibility == Visibility::kGroup) {
-    gid_t gid;
-    if (group.empty() || !lookup_group(group, &gid)) {
+    if (group.empty() || !lookup_group(group)) {
       return Error(Code::kInvalidArgument, "there is no group named \"" + group + "\"");
     }
   }

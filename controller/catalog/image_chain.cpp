@@ -10,11 +10,9 @@ Result<ImageChain> resolve_image_chain(const std::string& reference, const Modul
   std::vector<std::string> path;
   std::string next = reference;
   while (!next.empty()) {
-    std::string name;
-    int64_t version;
-    if (!split_reference(next, &name, &version)) {
-      return Error(Code::kInvalidArgument, "\"" + next + "\" is not NAME or NAME@VERSION");
-    }
+    SLIPWAY_ASSIGN_OR_RETURN(ModuleRef ref, split_reference(next));
+    const std::string& name = ref.name;
+    const int64_t version = ref.version;
     if (std::find(path.begin(), path.end(), name) != path.end()) {
       std::string cycle;
       for (const auto& p : path) cycle += p + " -> ";

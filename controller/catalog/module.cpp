@@ -84,12 +84,10 @@ class Parser {
     ImageDefinition& image = m->image;
     if (root["parent"]) {
       SLIPWAY_ASSIGN_OR_RETURN(image.parent, yaml::get_string(source_, root["parent"], "parent"));
-      std::string parent_name;
-      int64_t version;
-      if (!split_reference(image.parent, &parent_name, &version)) {
-        return error(root["parent"], "parent \"" + image.parent + "\" is not NAME or NAME@VERSION");
-      }
-      if (parent_name == m->name) return error(root["parent"], "an image cannot be its own parent");
+      auto parent = split_reference(image.parent);
+      if (!parent.ok()) return error(root["parent"], "parent " + parent.error().message());
+      if (parent->name == m->name)
+        return error(root["parent"], "an image cannot be its own parent");
       m->parent_line = root["parent"].Mark().line + 1;
     }
     if (root["platform"]) {
@@ -264,11 +262,8 @@ class Parser {
           {"image", "multiplicity", "cloud", "max-provisioning-failures", "inputs"}));
       if (!body["image"]) return error(body, "node " + node.name + " has no image");
       SLIPWAY_ASSIGN_OR_RETURN(node.image, yaml::get_string(source_, body["image"], "image"));
-      std::string image_name;
-      int64_t version;
-      if (!split_reference(node.image, &image_name, &version)) {
-        return error(body["image"], "image \"" + node.image + "\" is not NAME or NAME@VERSION");
-      }
+      if (auto image = split_reference(node.image); !image.ok())
+        return error(body["image"], "image " + image.error().message());
       if (body["multiplicity"]) {
         SLIPWAY_ASSIGN_OR_RETURN(node.multiplicity,
                                  yaml::get_int(source_, body["multiplicity"], "multiplicity"));
@@ -455,19 +450,20 @@ bool valid_parameter_name(const std::string& name) {
   });
 }
 
-bool split_reference(const std::string& reference, std::string* name, int64_t* version) {
+Result<ModuleRef> split_reference(const std::string& reference) {
+  const Error malformed(Code::kInvalidArgument,
+                        "\"" + reference + "\" is not NAME or NAME@VERSION");
   size_t at = reference.find('@');
-  *name = reference.substr(0, at);
-  *version = 0;
-  if (!valid_module_name(*name)) return false;
-  if (at == std::string::npos) return true;
+  ModuleRef ref{reference.substr(0, at), 0};
+  if (!valid_module_name(ref.name)) return malformed;
+  if (at == std::string::npos) return ref;
   std::string digits = reference.substr(at + 1);
   if (digits.empty() || digits.size() > 9 ||
       digits.find_first_not_of("0123456789") != std::string::npos || digits[0] == '0') {
-    return false;
+    return malformed;
   }
-  *version = std::stoll(digits);
-  return true;
+  ref.version = std::stoll(digits);
+  return ref;
 }
 
 }  // namespace slipway::controller

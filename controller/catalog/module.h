@@ -125,7 +125,14 @@ bool valid_node_name(const std::string& name);
 // Parameter names: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters.
 bool valid_parameter_name(const std::string& name);
 
-// Splits "NAME@N" into name and version (0 for none). False when malformed.
-bool split_reference(const std::string& reference, std::string* name, int64_t* version);
+// A module named with an optional version: "NAME" (the latest, version 0)
+// or "NAME@N".
+struct ModuleRef {
+  std::string name;
+  int64_t version = 0;
+};
+// Splits "NAME@N"; kInvalidArgument, '"X" is not NAME or NAME@VERSION',
+// when malformed.
+Result<ModuleRef> split_reference(const std::string& reference);
 
 }  // namespace slipway::controller

@@ -232,9 +232,8 @@ Status ControlServer::start(const std::string& path, const std::string& group) {
     return Error(Code::kIo, "cannot listen on control socket " + path + ": " + e.code().message());
   }
   path_ = path;
-  gid_t gid;
-  if (lookup_group(group, &gid)) {
-    if (::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+  if (std::optional<gid_t> gid = lookup_group(group)) {
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
       LOG_WARN("cannot give control socket %s to group %s", path.c_str(), group.c_str());
     }
   } else {

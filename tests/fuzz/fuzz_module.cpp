@@ -9,8 +9,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   (void)slipway::controller::parse_module(text, "fuzz.yaml");
-  std::string name;
-  int64_t version = 0;
-  (void)slipway::controller::split_reference(text, &name, &version);
+  (void)slipway::controller::split_reference(text);
   return 0;
 }

@@ -120,14 +120,15 @@ TEST_CASE("names and references are checked", "[module]") {
   CHECK_FALSE(valid_module_name("/x"));
   CHECK_FALSE(valid_module_name("a//b"));
   CHECK_FALSE(valid_module_name("A"));
-  std::string name;
-  int64_t version;
-  CHECK(split_reference("base/host@12", &name, &version));
-  CHECK(name == "base/host");
-  CHECK(version == 12);
-  CHECK_FALSE(split_reference("base/host@0", &name, &version));
-  CHECK_FALSE(split_reference("base/host@", &name, &version));
-  CHECK_FALSE(split_reference("base/host@x", &name, &version));
+  auto ref = split_reference("base/host@12");
+  REQUIRE(ref.ok());
+  CHECK(ref->name == "base/host");
+  CHECK(ref->version == 12);
+  CHECK(split_reference("base/host").value().version == 0);
+  CHECK_FALSE(split_reference("base/host@0").ok());
+  CHECK_FALSE(split_reference("base/host@").ok());
+  CHECK(split_reference("base/host@x").error().message() ==
+        "\"base/host@x\" is not NAME or NAME@VERSION");
   CHECK(valid_parameter_name("url.service"));
   CHECK_FALSE(valid_parameter_name("a b"));
   CHECK(valid_node_name("web-2"));
