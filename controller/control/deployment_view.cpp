@@ -34,7 +34,7 @@ Value deployment_detail(const Deployment& d, int64_t now_wall,
                        .set("address", i.address)
                        .set("status", status_name(i.status))
                        .set("vmstate", param(name + ":vmstate"))
-                       .set("phase", i.phase)
+                       .set("phase", phase_name(i.phase))
                        .set("statecustom", param(name + ":statecustom"))
                        .set("state_done", i.state_done)
                        .set("error", i.error)

@@ -12,6 +12,9 @@ constexpr const char* kStateNames[] = {"Initializing",   "Provisioning", "Execut
 constexpr const char* kKeepRunningNames[] = {"always", "on-success", "on-error", "never"};
 constexpr const char* kStatusNames[] = {"pending", "launching", "booting",   "running",
                                         "lost",    "failed",    "terminated"};
+constexpr const char* kPhaseNames[] = {
+    "",           "launching", "booting",  "connected", "pre-install", "packages", "post-install",
+    "deployment", "report",    "on-scale", "ready",     "terminating", "dropped"};
 
 template <typename E, size_t N>
 Result<E> parse_enum(const char* const (&names)[N], const std::string& name, const char* what) {
@@ -106,6 +109,14 @@ const char* status_name(InstanceStatus s) {
 
 Result<InstanceStatus> parse_status(const std::string& name) {
   return parse_enum<InstanceStatus>(kStatusNames, name, "instance status");
+}
+
+const char* phase_name(InstancePhase p) {
+  return kPhaseNames[static_cast<int>(p)];
+}
+
+Result<InstancePhase> parse_phase(std::string_view name) {
+  return parse_enum<InstancePhase>(kPhaseNames, std::string(name), "instance phase");
 }
 
 bool is_live(InstanceStatus s) {
@@ -239,7 +250,7 @@ InstanceRow instance_row(const Instance& i) {
                      i.public_key,
                      status_name(i.status),
                      i.address,
-                     i.phase,
+                     phase_name(i.phase),
                      i.state_done,
                      i.error,
                      join_lines(i.completed)};
@@ -317,7 +328,9 @@ Status DeploymentStore::load_instances(Deployment* d) {
     if (!status.ok()) return damaged(d->id, status.error().wrap("instance " + i.name));
     i.status = *status;
     i.address = std::move(row.address);
-    i.phase = std::move(row.phase);
+    auto phase = parse_phase(row.phase);
+    if (!phase.ok()) return damaged(d->id, phase.error().wrap("instance " + i.name));
+    i.phase = *phase;
     i.state_done = std::move(row.state_done);
     i.error = std::move(row.error);
     i.completed = split_lines(row.completed);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/protocol.h"
@@ -62,6 +63,28 @@ Result<InstanceStatus> parse_status(const std::string& name);
 // Live instances are the ones barriers wait for.
 bool is_live(InstanceStatus status);
 
+// What an instance is doing, as `slipway show` says: the controller's own
+// steps around its machine, or the kind of script step its agent started.
+enum class InstancePhase {
+  kNone,        // nothing yet, or its machine is gone
+  kLaunching,   // its machine is ordered
+  kBooting,     // its machine is up; its agent has not called yet
+  kConnected,   // its agent said hello
+  kPreInstall,  // the agent's steps, by kind (step ids begin with these)
+  kPackages,
+  kPostInstall,
+  kDeployment,
+  kReport,
+  kOnScale,
+  kReady,        // its agent completed the deployment's work
+  kTerminating,  // its machine is being removed
+  kDropped,      // it failed to provision and was dropped
+};
+// "" for kNone, else "launching", "pre-install", ...: as stored and shown.
+const char* phase_name(InstancePhase phase);
+// kInvalidArgument for a text phase_name() does not write.
+Result<InstancePhase> parse_phase(std::string_view name);
+
 // A node of a deployment, resolved to exact module versions at deploy time.
 struct NodePlan {
   std::string name;
@@ -91,7 +114,7 @@ struct Instance {
   std::string public_key;
   InstanceStatus status = InstanceStatus::kPending;
   std::string address;
-  std::string phase;       // the step it is in, or what happens to it
+  InstancePhase phase = InstancePhase::kNone;
   std::string state_done;  // the last deployment state it completed
   std::string error;
   std::set<std::string> completed;  // step ids

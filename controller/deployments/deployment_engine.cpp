@@ -483,7 +483,7 @@ void DeploymentEngine::launch(Deployment& d, const std::vector<std::string>& nam
     }
     instance.public_key = pair->public_key;
     instance.status = InstanceStatus::kLaunching;
-    instance.phase = "launching";
+    instance.phase = InstancePhase::kLaunching;
     instance.launched_steady = now;
     save(d, instance);
     LaunchOrder order;
@@ -520,7 +520,7 @@ void DeploymentEngine::start_finalizing(Deployment& d) {
     }
     if (launching_[d.id].count(name)) continue;  // terminated when its launch answers
     if (terminating_[d.id].count(name)) continue;
-    instance.phase = "terminating";
+    instance.phase = InstancePhase::kTerminating;
     save(d, instance);
     terminating_[d.id].insert(name);
     by_cloud[instance.cloud].push_back(TerminateOrder{name, instance.cloud, instance.machine_id});
@@ -570,7 +570,7 @@ void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const st
   instance.error = reason;
   if (provisioning && failed < node.max_provisioning_failures) {
     instance.status = InstanceStatus::kFailed;
-    instance.phase = "dropped";
+    instance.phase = InstancePhase::kDropped;
     save(d, instance);
     events_.record(d.id, "instance.dropped",
                    instance.name + " dropped: " + reason + " (" + std::to_string(failed + 1) +

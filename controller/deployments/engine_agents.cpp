@@ -44,7 +44,8 @@ std::optional<proto::Welcome> DeploymentEngine::on_hello(const AgentIdentity& wh
   bool was_lost = instance->status == InstanceStatus::kLost;
   instance->completed.insert(hello.completed.begin(), hello.completed.end());
   instance->status = InstanceStatus::kRunning;
-  if (instance->phase == "launching" || instance->phase == "booting") instance->phase = "connected";
+  if (instance->phase == InstancePhase::kLaunching || instance->phase == InstancePhase::kBooting)
+    instance->phase = InstancePhase::kConnected;
   if (instance->address.empty() && !peer_address.empty()) {
     instance->address = peer_address;
     set_builtin(d->id, who.instance + ":hostname", peer_address);
@@ -96,8 +97,16 @@ void DeploymentEngine::on_message(const AgentIdentity& who, const proto::AgentMe
         } else if constexpr (std::is_same_v<T, proto::Abort>) {
           on_abort(*d, who, m);
         } else if constexpr (std::is_same_v<T, proto::StepStarted>) {
-          std::string phase = m.step.substr(0, m.step.find(':'));
-          instance->phase = phase;
+          // A step id begins with its kind ("post-install#2:web@3"); an
+          // agent's word for one the plan has no kind of changes nothing.
+          auto phase = parse_phase(m.step.substr(0, m.step.find_first_of(":#")));
+          if (!phase.ok() || *phase < InstancePhase::kPreInstall ||
+              *phase > InstancePhase::kOnScale) {
+            LOG_DEBUG("%s started a step of no known kind, %.64s", who.display().c_str(),
+                      m.step.c_str());
+            return;
+          }
+          instance->phase = *phase;
           save(*d, *instance);
           notify(EngineNotice::Kind::kInstance, d->id, who.instance);
         } else if constexpr (std::is_same_v<T, proto::StepDone>) {
@@ -299,7 +308,7 @@ void DeploymentEngine::on_state_done(Deployment& d, Instance& instance,
   if (done.state != state_name(d.state) || instance.state_done == done.state) return;
   instance.state_done = done.state;
   if (d.state == DeploymentState::kSendingReports) {
-    instance.phase = "ready";
+    instance.phase = InstancePhase::kReady;
     set_builtin(d.id, instance.name + ":complete", "true");
   }
   save(d, instance);

@@ -62,7 +62,7 @@ void DeploymentEngine::on_launched(const std::string& id, const std::string& nam
   // has answered: the event says so rather than seem out of order.
   bool called_first = instance->status == InstanceStatus::kRunning;
   if (instance->status == InstanceStatus::kLaunching) instance->status = InstanceStatus::kBooting;
-  if (instance->phase == "launching") instance->phase = "booting";
+  if (instance->phase == InstancePhase::kLaunching) instance->phase = InstancePhase::kBooting;
   instance->address = machine->address;
   save(*d, *instance);
   events_.record(id, "instance.launched",
@@ -104,7 +104,7 @@ void DeploymentEngine::on_terminated(const std::string& id, const std::string& n
   // A dropped instance stays "failed" so `slipway show` says why.
   if (instance->status != InstanceStatus::kFailed) {
     instance->status = InstanceStatus::kTerminated;
-    instance->phase = "";
+    instance->phase = InstancePhase::kNone;
   }
   save(*d, *instance);
   notify(EngineNotice::Kind::kInstance, id, name);

@@ -45,7 +45,7 @@ TEST_CASE("a deployment and its instances come back from the store as saved", "[
   d.state = DeploymentState::kReady;
   d.reached_ready = true;
   REQUIRE(deployments.save_state(d).ok());
-  d.instances["web.1"].phase = "ready";
+  d.instances["web.1"].phase = InstancePhase::kReady;
   REQUIRE(deployments.save_instance(d.id, d.instances["web.1"]).ok());
 
   auto back = deployments.load("d1");
@@ -60,7 +60,7 @@ TEST_CASE("a deployment and its instances come back from the store as saved", "[
   CHECK(b.nodes[0].multiplicity == 2);
   REQUIRE(b.instances.count("web.1"));
   CHECK(b.instances.at("web.1").status == InstanceStatus::kRunning);
-  CHECK(b.instances.at("web.1").phase == "ready");
+  CHECK(b.instances.at("web.1").phase == InstancePhase::kReady);
   CHECK(b.instances.at("web.1").completed == std::set<std::string>{"a", "b"});
 
   DeploymentRows rows(*store);
@@ -128,4 +128,14 @@ TEST_CASE("a stored text that names no state, policy or status is an error", "[s
   REQUIRE_FALSE(error.ok());
   CHECK(error.error().code() == Code::kInvalidArgument);
   CHECK(error.error().message().find("Sleeping") != std::string::npos);
+}
+
+TEST_CASE("instance phases read back from their names, and nothing else does", "[store]") {
+  for (int i = 0; i <= static_cast<int>(InstancePhase::kDropped); ++i) {
+    auto phase = static_cast<InstancePhase>(i);
+    CHECK(parse_phase(phase_name(phase)).value() == phase);
+  }
+  CHECK(phase_name(InstancePhase::kNone) == std::string());
+  CHECK_FALSE(parse_phase("installing").ok());
+  CHECK_FALSE(parse_phase("Ready").ok());
 }

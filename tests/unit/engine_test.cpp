@@ -271,7 +271,7 @@ TEST_CASE("an agent may call before its machine's launch is reported", "[engine]
   REQUIRE(d.ok());
   const Instance& client = d->instances.at("client.1");
   CHECK(client.status == InstanceStatus::kRunning);  // the launch report takes nothing back
-  CHECK(client.phase == "connected");
+  CHECK(client.phase == InstancePhase::kConnected);
   CHECK(client.address == "10.0.0.2");
   CHECK(*f.param(id, "client.1:hostname") == "10.0.0.2");
   std::vector<std::string> launched;
@@ -378,4 +378,25 @@ TEST_CASE("an own write the store refuses is logged and counted, and the deploym
   // ...but they are in effect, and the run carries on.
   CHECK(f.engine->parameters().get(id, "ss:abort") == std::optional<std::string>("server.1: why"));
   CHECK(f.engine->active(id)->state == DeploymentState::kSendingReports);
+}
+
+TEST_CASE(
+    "a started step sets its instance's phase by its kind, and an unknown kind changes nothing",
+    "[engine]") {
+  Fixture f;
+  std::string id = f.deploy();
+  f.boot_all(id);
+  AgentIdentity server{id, "server.1"};
+  auto phase = [&] { return f.engine->active(id)->instances.at("server.1").phase; };
+  f.engine->on_message(server, proto::StepStarted{"deployment:t/server@1"});
+  CHECK(phase() == InstancePhase::kDeployment);
+  f.engine->on_message(server, proto::StepStarted{"on-scale#2:t/server@1"});
+  CHECK(phase() == InstancePhase::kOnScale);
+  f.engine->on_message(server, proto::StepStarted{"packages"});
+  CHECK(phase() == InstancePhase::kPackages);
+  for (const std::string& odd :
+       {std::string("terminating:x"), std::string(), std::string(100000, 'x')}) {
+    f.engine->on_message(server, proto::StepStarted{odd});
+    CHECK(phase() == InstancePhase::kPackages);
+  }
 }
