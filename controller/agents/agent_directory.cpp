@@ -44,6 +44,11 @@ AgentConnection* AgentDirectory::find(const std::string& public_key) {
   return it == agents_.end() ? nullptr : &it->second;
 }
 
+const AgentConnection* AgentDirectory::find(const std::string& public_key) const {
+  auto it = agents_.find(public_key);
+  return it == agents_.end() ? nullptr : &it->second;
+}
+
 void AgentDirectory::expect(const std::string& public_key, const AgentIdentity& identity,
                             int64_t now_steady) {
   if (agents_.count(public_key)) return;

@@ -44,9 +44,7 @@ class AgentDirectory {
 
   AgentConnection* find(const std::string& public_key);
   AgentConnection* find(const AgentIdentity& identity);
-  const AgentConnection* find(const std::string& public_key) const {
-    return const_cast<AgentDirectory*>(this)->find(public_key);
-  }
+  const AgentConnection* find(const std::string& public_key) const;
 
   // Marks lost every connected agent silent for more than `timeout_ms`;
   // returns their keys.

@@ -16,8 +16,4 @@ std::optional<AgentIdentity> KeyRegistry::find(const std::string& public_key) co
   return it->second;
 }
 
-size_t KeyRegistry::size() const {
-  return keys_.size();
-}
-
 }  // namespace slipway::controller

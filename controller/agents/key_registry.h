@@ -19,7 +19,6 @@ class KeyRegistry {
   void admit(const std::string& public_key, const AgentIdentity& identity);
   void revoke(const std::string& public_key);
   std::optional<AgentIdentity> find(const std::string& public_key) const;
-  size_t size() const;
 
  private:
   std::unordered_map<std::string, AgentIdentity> keys_;

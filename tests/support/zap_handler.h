@@ -1,7 +1,10 @@
 // A ZAP handler (ZeroMQ RFC 27) for tests: it makes a libzmq CURVE ROUTER
 // admit only the public keys in a KeyRegistry, as the controller's own
 // server does, so that the agent's client can be held to libzmq. It runs on
-// its own thread.
+// its own thread, reading a KeyRegistry that is not thread-safe (the
+// controller asks it on its loop only): admit keys before the connection
+// that needs them, as the tests do, so that libzmq's hand-over of the
+// handshake to this thread orders the read after the write.
 //
 // It must be started before the agent endpoint binds: libzmq admits every
 // client when no ZAP handler is listening.
