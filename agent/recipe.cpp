@@ -28,8 +28,28 @@ Recipe::Recipe(EventLoop& loop, ChildReaper& reaper, LingeringPipes& lingering, 
   update_environment();
 }
 
+// The state directory belongs to one instance. A machine made from a built
+// image (docs/images.md) may carry the state of the machine the image was
+// built on: its progress would skip this instance's steps, and its log and
+// reports would be shown as this one's. Such state is cleared.
+Status Recipe::claim_state_dir() {
+  const std::string owner_path = options_.state_dir + "/owner";
+  const std::string owner = options_.deployment + " " + options_.instance + "\n";
+  auto found = fs::read_file(owner_path, 4096);
+  if (found.ok() && *found == owner) return ok_status();
+  if (found.ok()) {
+    LOG_INFO("the state directory is another instance's (%s): starting afresh",
+             found->substr(0, found->find('\n')).c_str());
+    for (const char* part : {"/progress", "/scripts.log", "/scripts", "/reports"}) {
+      SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(options_.state_dir + part));
+    }
+  }
+  return fs::write_file_atomic(owner_path, owner, 0600);
+}
+
 Status Recipe::open() {
   SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(options_.state_dir, 0700));
+  SLIPWAY_RETURN_IF_ERROR(claim_state_dir());
   SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(options_.state_dir + "/scripts", 0700));
   SLIPWAY_RETURN_IF_ERROR(fs::make_dirs(options_.state_dir + "/reports", 0755));
   SLIPWAY_RETURN_IF_ERROR(progress_.load());

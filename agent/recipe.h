@@ -48,7 +48,8 @@ class Recipe {
   Recipe(const Recipe&) = delete;
   Recipe& operator=(const Recipe&) = delete;
 
-  // Makes the state directory's layout and reads the progress file.
+  // Makes the state directory's layout and reads the progress file; clears
+  // the state another instance left there (a machine of a built image).
   Status open();
 
   void on_welcome(const proto::Welcome& welcome);
@@ -64,6 +65,7 @@ class Recipe {
   const std::string& state() const { return state_; }
 
  private:
+  Status claim_state_dir();
   void apply(const std::string& state, bool aborted);
   void advance();
   const proto::Step* next_step(const std::string& state) const;

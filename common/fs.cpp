@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <utility>
 
 namespace slipway::fs {
 namespace {
@@ -166,6 +168,27 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
   }
   ::closedir(dir);
   return names;
+}
+
+namespace {
+// Hard links are counted once, by (device, inode).
+int64_t usage_of(const std::string& path, std::set<std::pair<dev_t, ino_t>>& seen) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) && !seen.insert({st.st_dev, st.st_ino}).second)
+    return 0;
+  int64_t total = static_cast<int64_t>(st.st_blocks) * 512;
+  if (!S_ISDIR(st.st_mode)) return total;
+  auto names = list_dir(path);
+  if (!names.ok()) return total;
+  for (const auto& name : *names) total += usage_of(path + "/" + name, seen);
+  return total;
+}
+}  // namespace
+
+int64_t disk_usage(const std::string& path) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  return usage_of(path, seen);
 }
 
 }  // namespace slipway::fs

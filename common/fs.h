@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ bool exists(const std::string& path);
 
 // The directory part of a path ("a/b/c" -> "a/b", "c" -> ".").
 std::string dirname(const std::string& path);
+
+// The bytes a tree takes on disk (like du -s), each hard-linked file once;
+// what cannot be read counts nothing.
+int64_t disk_usage(const std::string& path);
 
 // Names of the entries of a directory, without "." and "..".
 Result<std::vector<std::string>> list_dir(const std::string& path);

@@ -55,6 +55,14 @@ struct Machine {
   std::string vmstate;
 };
 
+// What snapshot() is asked: the machine, what it booted from (its image's
+// reference for this cloud, as in its MachineSpec), and where the image goes.
+struct SnapshotRequest {
+  std::string machine_id;
+  Value reference;
+  std::string dir;  // absolute, empty, on the controller's host
+};
+
 struct Capabilities {
   bool snapshot = false;     // snapshot() works
   bool console_log = false;  // console_log() works
@@ -149,11 +157,18 @@ class Connector {
     return Error(Code::kFailedPrecondition, "this cloud keeps no console log");
   }
 
-  // Makes a new image of a running machine, when capabilities().snapshot;
-  // returns the reference a derived image records for this connector.
-  virtual Result<Value> snapshot(const std::string& machine_id, const std::string& image_name) {
-    (void)machine_id;
-    (void)image_name;
+  // Makes a new image of a running machine, when capabilities().snapshot
+  // (the image factory, docs/images.md). The machine is stopped first, so
+  // that what it wrote is complete; its agent is gone afterwards, and the
+  // controller terminates it next. The image goes into `request.dir`, an
+  // empty directory on the controller's host that the controller owns from
+  // then on. Returns the reference the built image records for this cloud,
+  // naming its files by absolute path. The machine's own contextualization
+  // (its secret key) and its agent's state are not in the image. A failure
+  // leaves `request.dir` for the controller to remove, and says why in one
+  // sentence.
+  virtual Result<Value> snapshot(const SnapshotRequest& request) {
+    (void)request;
     return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
   }
 };

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "connectors/common/bridge_network.h"
 #include "connectors/common/bridged_connector.h"
+#include "connectors/local/image_layer.h"
 #include "connectors/local/launch_protocol.h"
 #include "connectors/local/machine_cgroup.h"
 #include "connectors/local/machine_dir.h"
@@ -43,6 +44,8 @@ class LocalConnector final : public BridgedConnector<LocalSettings, Runtime, Mac
     return ipc_agent_endpoint(kAgentSocketDirInMachine);
   }
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
+  Capabilities capabilities() const override { return Capabilities{true, true}; }
+  Result<Value> snapshot(const SnapshotRequest& request) override;
 
  private:
   Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime) override;
@@ -104,6 +107,8 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   if (!hostname.ok()) return fail(hostname.error());
   auto lower = resolve_rootfs(spec.reference, env_.images_dir);
   if (!lower.ok()) return fail(lower.error());
+  auto layer = image_layer(spec.reference);
+  if (!layer.ok()) return fail(layer.error());
   if (::access(env_.agent_path.c_str(), R_OK) != 0) {
     return fail(Error(Code::kFailedPrecondition, "the agent " + env_.agent_path + " is missing"));
   }
@@ -130,8 +135,12 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   };
   // The record goes first: it reserves the address across a restart.
   if (Status s = dir.write_record(record); !s.ok()) return undo(s.error());
-  UpperLayer layer{*hostname, format_ipv4(*address), spec.platform, &spec.context, env_.agent_path};
-  if (Status s = populate_upper(dir, *lower, layer); !s.ok()) return undo(s.error());
+  // A built image's machine starts with the image's layer as its own.
+  if (!layer->empty()) {
+    if (Status s = copy_image_layer(*layer, dir.upper()); !s.ok()) return undo(s.error());
+  }
+  UpperLayer own{*hostname, format_ipv4(*address), spec.platform, &spec.context, env_.agent_path};
+  if (Status s = populate_upper(dir, *lower, own); !s.ok()) return undo(s.error());
   if (Status s = add_machine_network(runtime.tools, settings_.bridge, record); !s.ok()) {
     return undo(s.error());
   }
@@ -185,6 +194,31 @@ Status LocalConnector::terminate_one(const std::string& machine_id, const Runtim
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
   if (record.ok()) terminated(machine_id, record->address);
   return ok_status();
+}
+
+Result<Value> LocalConnector::snapshot(const SnapshotRequest& request) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  (void)runtime;
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(request.machine_id));
+  auto fail = [&](const Error& error) {
+    return error.wrap("cannot snapshot machine " + request.machine_id);
+  };
+  MachineDir dir(env_.state_dir, request.machine_id);
+  auto record = dir.read_record();
+  if (!record.ok()) return fail(record.error());
+  // Every process of the machine stops first: nothing writes to the layer
+  // while it moves, and the overlay (mounted only in the machine's own
+  // mount namespace) is gone with them.
+  if (Status s = stop_machine({record->pid, record->start_time}, kStopTimeout); !s.ok())
+    return fail(s.error());
+  if (Status s = stop_netns_processes(std::string(kNetnsDir) + "/" + record->netns, kStopTimeout);
+      !s.ok())
+    return fail(s.error());
+  auto reference = take_image_layer(dir.upper(), request.reference, request.dir);
+  if (!reference.ok()) return fail(reference.error());
+  LOG_INFO("cloud %s: machine %s is now an image in %s", cloud_.c_str(),
+           request.machine_id.c_str(), request.dir.c_str());
+  return reference;
 }
 
 Result<std::vector<std::string>> LocalConnector::reap(const std::set<std::string>& keep) {

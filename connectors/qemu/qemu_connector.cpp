@@ -26,6 +26,11 @@ constexpr std::chrono::seconds kStartTimeout{30};
 constexpr std::chrono::seconds kQuitGrace{2};
 constexpr std::chrono::seconds kStopTimeout{10};
 constexpr std::chrono::seconds kIpTimeout{30};
+// A snapshot converts the whole disk: gigabytes on a slow disk.
+constexpr std::chrono::minutes kConvertTimeout{10};
+// Time for qemu to write what its disk cache holds when asked to quit
+// before a snapshot.
+constexpr std::chrono::seconds kSnapshotQuitGrace{30};
 
 bool interface_exists(const std::string& name) {
   return ::if_nametoindex(name.c_str()) != 0;
@@ -48,6 +53,8 @@ class QemuConnector final : public BridgedConnector<QemuSettings, Runtime, VmDir
 
   Status prepare() override;
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
+  Capabilities capabilities() const override { return Capabilities{true, true}; }
+  Result<Value> snapshot(const SnapshotRequest& request) override;
 
  private:
   Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime) override;
@@ -238,6 +245,60 @@ Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime
   SLIPWAY_RETURN_IF_ERROR(dir.remove());
   if (record.ok()) terminated(machine_id, record->address);
   return ok_status();
+}
+
+// The image is standalone: the machine's overlay and everything under it,
+// converted into one qcow2 (flattened, not a chain of backing files, so the
+// parent's disk can be rebuilt or removed without breaking it), with copies
+// of the kernel and initrd it booted, so the disk's modules always match.
+Result<Value> QemuConnector::snapshot(const SnapshotRequest& request) {
+  SLIPWAY_ASSIGN_OR_RETURN(Runtime runtime, this->runtime());
+  SLIPWAY_RETURN_IF_ERROR(check_machine_id(request.machine_id));
+  auto fail = [&](const Error& error) {
+    return error.wrap("cannot snapshot machine " + request.machine_id);
+  };
+  auto files = resolve_boot_files(request.reference, env_.images_dir);
+  if (!files.ok()) return fail(files.error());
+  if (files->disk.empty()) {
+    return fail(Error(Code::kFailedPrecondition,
+                      "its image boots from an initramfs alone, so what it installed lives in "
+                      "its memory: build qemu images on a parent with a disk (such as "
+                      "base/debian-12)"));
+  }
+  if (runtime.qemu_img.empty()) {
+    return fail(Error(Code::kFailedPrecondition, "qemu-img is missing: install qemu-utils"));
+  }
+  VmDir dir(env_.state_dir, request.machine_id);
+  auto record = dir.read_record();
+  if (!record.ok()) return fail(record.error());
+  // quit: qemu flushes its disk before it exits (the build synced the
+  // guest's own caches as its last step).
+  if (Status s = stop_vm({record->pid, record->start_time}, dir.path(), kSnapshotQuitGrace,
+                         kStopTimeout);
+      !s.ok())
+    return fail(s.error());
+  const std::string disk = request.dir + "/disk.qcow2";
+  if (Status s = run_checked({runtime.qemu_img, "convert", "-q", "-O", "qcow2",
+                              dir.file(kDiskOverlay), disk},
+                             "", kConvertTimeout, "cannot convert the machine's disk");
+      !s.ok())
+    return fail(s.error());
+  SLIPWAY_ASSIGN_OR_RETURN(std::string cp, find_program("cp"));
+  Value reference = Value::object();
+  for (const auto& [key, from] : {std::pair<std::string, std::string>{"kernel", files->kernel},
+                                  {"initrd", files->initrd}}) {
+    if (from.empty()) continue;
+    const std::string to = request.dir + "/" + from.substr(from.rfind('/') + 1);
+    if (Status s = run_checked({cp, "--reflink=auto", "--", from, to}, "", kConvertTimeout,
+                               "cannot copy the " + key + " " + from);
+        !s.ok())
+      return fail(s.error());
+    reference.set(key, to);
+  }
+  reference.set("disk", disk);
+  LOG_INFO("cloud %s: machine %s is now an image in %s", cloud_.c_str(),
+           request.machine_id.c_str(), request.dir.c_str());
+  return reference;
 }
 
 Result<std::vector<std::string>> QemuConnector::reap(const std::set<std::string>& keep) {
