@@ -26,6 +26,9 @@ class ProvisionerClouds final : public Clouds {
  public:
   explicit ProvisionerClouds(ConnectorProvisioner& provisioner) : provisioner_(provisioner) {}
   CloudState state(const std::string& cloud) override { return provisioner_.cloud_state(cloud); }
+  connectors::Capabilities capabilities(const std::string& cloud) override {
+    return provisioner_.capabilities(cloud);
+  }
   Result<std::string> console_log(const std::string& cloud,
                                   const std::string& machine_id) override {
     return provisioner_.console_log(cloud, machine_id);
@@ -167,15 +170,19 @@ void Controller::register_control_handlers() {
   clouds_ = std::make_unique<ProvisionerClouds>(*provisioner_);
   status_handlers_ =
       std::make_unique<StatusHandlers>(clock_, config_, *agents_, *engine_, *clouds_,
-                                       ControllerFacts{started_steady_, keys_.public_key});
+                                       ControllerFacts{started_steady_, keys_.public_key},
+                                       builds_.get());
   agent_handlers_ = std::make_unique<AgentHandlers>(*agents_, *events_, clock_, keys_.public_key);
-  module_handlers_ = std::make_unique<ModuleHandlers>(*catalog_, *events_);
-  deployment_handlers_ = std::make_unique<DeploymentHandlers>(*engine_, *catalog_, *clouds_,
-                                                              *events_, clock_, config_);
+  module_handlers_ = std::make_unique<ModuleHandlers>(*catalog_, *events_, builds_.get());
+  deployment_handlers_ = std::make_unique<DeploymentHandlers>(
+      *engine_, *catalog_, *clouds_, *events_, clock_, config_, builds_.get());
+  image_handlers_ = std::make_unique<ImageHandlers>(*engine_, *catalog_, *builds_, *clouds_,
+                                                    *events_, config_);
   watch_handlers_ = std::make_unique<WatchHandlers>(*engine_, *events_, clock_, io_);
   status_handlers_->register_with(*control_);
   agent_handlers_->register_with(*control_);
   module_handlers_->register_with(*control_);
+  image_handlers_->register_with(*control_);
   deployment_handlers_->register_with(*control_);
   watch_handlers_->register_with(*control_);
 }
@@ -278,8 +285,11 @@ Status Controller::start_deployments() {
   settings.heartbeat_ms = config_.heartbeat_interval.count();
   settings.heartbeat_timeout_ms = config_.heartbeat_timeout.count();
   settings.provisioning_timeout_ms = config_.provisioning_timeout.count();
+  // Built images live beside the data, not in the images directory of
+  // reference images (which may be a read-only tree).
+  builds_ = std::make_unique<ImageBuilds>(*store_, clock_, config_.data_dir + "/builds");
   engine_ = std::make_unique<DeploymentEngine>(*store_, clock_, *events_, *agents_, *provisioner_,
-                                               *agents_, settings);
+                                               *agents_, *builds_, settings);
   agents_->attach(*engine_);
   provisioner_->set_answers(
       [this](const std::string& d, const std::string& i, const Result<connectors::Machine>& m) {
@@ -287,8 +297,13 @@ Status Controller::start_deployments() {
       },
       [this](const std::string& d, const std::string& i, const Status& s) {
         engine_->on_terminated(d, i, s);
+      },
+      [this](const std::string& d, const std::string& i, const Result<Snapshot>& s) {
+        engine_->on_snapshotted(d, i, s);
       });
   SLIPWAY_RETURN_IF_ERROR(engine_->start());
+  // What a build left when the controller stopped under it: no half image.
+  SLIPWAY_RETURN_IF_ERROR(builds_->recover(engine_->active_ids()));
   // Clouds are prepared (and rid of what a crash left) before the engine
   // orders any machine.
   provisioner_->add_clouds(config_, connector_environment(), engine_->machines_in_use());

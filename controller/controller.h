@@ -22,6 +22,7 @@
 #include "controller/control/clouds.h"
 #include "controller/control/control_server.h"
 #include "controller/control/deployment_handlers.h"
+#include "controller/control/image_handlers.h"
 #include "controller/control/module_handlers.h"
 #include "controller/control/status_handlers.h"
 #include "controller/control/watch_handlers.h"
@@ -92,6 +93,7 @@ class Controller final {
   connectors::ConnectorRegistry connector_types_;
   std::unique_ptr<ConnectorProvisioner> provisioner_;
   std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<ImageBuilds> builds_;
   std::unique_ptr<DeploymentEngine> engine_;
   // The control operations, by area: declared after what they use, so they
   // are destroyed before it.
@@ -101,6 +103,7 @@ class Controller final {
   std::unique_ptr<ModuleHandlers> module_handlers_;
   std::unique_ptr<DeploymentHandlers> deployment_handlers_;
   std::unique_ptr<WatchHandlers> watch_handlers_;
+  std::unique_ptr<ImageHandlers> image_handlers_;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer tick_timer_{io_};
 };

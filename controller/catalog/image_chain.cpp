@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "common/crypto.h"
+#include "common/value.h"
+
 namespace slipway::controller {
 
 Result<ImageChain> resolve_image_chain(const std::string& reference, const ModuleLookup& lookup) {
@@ -122,30 +125,97 @@ proto::Step script_step(const StoredModule& m, const std::string& phase, const s
 }
 }  // namespace
 
-proto::Plan ImageChain::plan() const {
-  proto::Plan plan;
-  plan.platform = platform();
-  auto add_phase = [&](const char* phase, const char* state) {
-    for (const auto& m : modules_) {
-      if (m.module.image.scripts.count(phase)) plan.steps.push_back(script_step(m, phase, state));
+namespace {
+
+// The packages of modules [from, to), each once, leaving out those of the
+// modules before `from` (already installed).
+std::vector<std::string> packages_of(const std::vector<StoredModule>& modules, size_t from,
+                                     size_t to) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < from && i < modules.size(); ++i) {
+    for (const auto& p : modules[i].module.image.packages) seen.insert(p);
+  }
+  std::vector<std::string> out;
+  for (size_t i = from; i < to && i < modules.size(); ++i) {
+    for (const auto& p : modules[i].module.image.packages) {
+      if (seen.insert(p).second) out.push_back(p);
+    }
+  }
+  return out;
+}
+
+// Pre-install, packages and post-install of modules [from, end).
+void add_install_steps(proto::Plan& plan, const std::vector<StoredModule>& modules, size_t from,
+                       const StoredModule& image) {
+  auto add_phase = [&](const char* phase) {
+    for (size_t i = from; i < modules.size(); ++i) {
+      if (modules[i].module.image.scripts.count(phase))
+        plan.steps.push_back(script_step(modules[i], phase, "Executing"));
     }
   };
-  add_phase("pre-install", "Executing");
-  std::vector<std::string> all_packages = packages();
-  if (!all_packages.empty()) {
+  add_phase("pre-install");
+  std::vector<std::string> packages = packages_of(modules, from, modules.size());
+  if (!packages.empty()) {
     proto::Step step;
     step.id = "packages";
     step.state = "Executing";
     step.kind = "packages";
     step.name = "packages";
-    step.module = image().ref();
-    step.packages = all_packages;
+    step.module = image.ref();
+    step.packages = packages;
     plan.steps.push_back(step);
   }
-  add_phase("post-install", "Executing");
+  add_phase("post-install");
+}
+
+}  // namespace
+
+proto::Plan ImageChain::plan(size_t built) const {
+  proto::Plan plan;
+  plan.platform = platform();
+  add_install_steps(plan, modules_, built, image());
+  auto add_phase = [&](const char* phase, const char* state) {
+    for (const auto& m : modules_) {
+      if (m.module.image.scripts.count(phase)) plan.steps.push_back(script_step(m, phase, state));
+    }
+  };
   add_phase("deployment", "Executing");
   add_phase("report", "SendingReports");
   return plan;
+}
+
+proto::Plan ImageChain::build_plan(size_t built) const {
+  proto::Plan plan;
+  plan.platform = platform();
+  add_install_steps(plan, modules_, built, image());
+  proto::Step sync;
+  sync.id = "post-install:sync:" + image().ref();
+  sync.state = "Executing";
+  sync.kind = "script";
+  sync.name = "post-install";
+  sync.module = image().ref();
+  sync.body = "# Written by slipway: the disk holds everything before the snapshot.\nsync\n";
+  plan.steps.push_back(sync);
+  return plan;
+}
+
+std::string ImageChain::build_hash(size_t depth) const {
+  Value what = Value::array();
+  for (size_t i = 0; i < depth && i < modules_.size(); ++i) {
+    const auto& image = modules_[i].module.image;
+    Value m = Value::object();
+    m.set("name", modules_[i].name);
+    if (i == 0) m.set("platform", image.platform).set("reference", image.reference);
+    Value packages = Value::array();
+    for (const auto& p : image.packages) packages.push(p);
+    m.set("packages", packages);
+    for (const char* phase : {"pre-install", "post-install"}) {
+      auto it = image.scripts.find(phase);
+      m.set(phase, it == image.scripts.end() ? std::string() : it->second);
+    }
+    what.push(m);
+  }
+  return crypto::digest_hex(what.pack());
 }
 
 std::vector<proto::Step> ImageChain::on_scale_steps(int64_t round) const {

@@ -38,8 +38,20 @@ class ImageChain {
   std::vector<std::string> refs() const;
 
   // The steps the agent runs: pre-install, packages, post-install and
-  // deployment (state Executing), report (state SendingReports).
-  proto::Plan plan() const;
+  // deployment (state Executing), report (state SendingReports). `built`
+  // leading modules of the chain are in the image the machine boots (a
+  // build of the image factory holds them): their pre-install, packages
+  // and post-install are left out; every deployment and report script runs.
+  proto::Plan plan(size_t built = 0) const;
+  // What a build of this image runs on a machine of the image of its first
+  // `built` modules: the pre-install, packages and post-install of the rest,
+  // then a sync, so the disk holds it all when the machine is snapshotted.
+  proto::Plan build_plan(size_t built) const;
+  // A digest of everything a build of the first `depth` modules holds: the
+  // reference image (platform and references), and each module's name,
+  // packages, pre-install and post-install. A change to anything else
+  // (descriptions, parameters, deployment scripts) leaves it as it was.
+  std::string build_hash(size_t depth) const;
   // The on-scale scripts, parents first.
   std::vector<proto::Step> on_scale_steps(int64_t round) const;
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "connectors/connector.h"
 #include "controller/deployments/cloud_state.h"
 
 namespace slipway::controller {
@@ -15,6 +16,8 @@ class Clouds {
   virtual ~Clouds() = default;
   // Where `cloud` is now (kUnknown for one not configured).
   virtual CloudState state(const std::string& cloud) = 0;
+  // What a ready cloud can do; all false for one not ready.
+  virtual connectors::Capabilities capabilities(const std::string& cloud) = 0;
   // The console output of a machine, or why there is none.
   virtual Result<std::string> console_log(const std::string& cloud,
                                           const std::string& machine_id) = 0;

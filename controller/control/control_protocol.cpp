@@ -312,6 +312,22 @@ Value encode(const EventsRequest& request) {
   return with_op(kEvents).set(std::string(kFollow), request.follow);
 }
 
+Result<ImageRequest> decode_image(std::string_view op, const Value& request) {
+  Fields fields(op, request);
+  ImageRequest out;
+  out.op = std::string(op);
+  const bool build = op == kImageBuild;
+  SLIPWAY_RETURN_IF_ERROR(fields.string(build ? kModule : kName, &out.name, op != kImageList));
+  if (op != kImageList) SLIPWAY_RETURN_IF_ERROR(fields.string(kCloud, &out.cloud));
+  return out;
+}
+Value encode(const ImageRequest& request) {
+  Value out = with_op(request.op);
+  out.set(std::string(request.op == kImageBuild ? kModule : kName), request.name);
+  if (request.op != kImageList) out.set(std::string(kCloud), request.cloud);
+  return out;
+}
+
 namespace {
 
 template <typename Decoded>
@@ -346,6 +362,7 @@ Result<Value> normalize(const Value& r) {
   if (op == kWatch) return again(decode_watch(r));
   if (op == kLogs) return again(decode_logs(r));
   if (op == kEvents) return again(decode_events(r));
+  if (op == kImageBuild || op == kImageList || op == kImageRm) return again(decode_image(op, r));
   return Error(Code::kUsage, "unknown request " + quoted(op));
 }
 

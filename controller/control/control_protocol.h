@@ -50,6 +50,9 @@ inline constexpr std::string_view kAgentList = "agent.list";
 inline constexpr std::string_view kWatch = "watch";
 inline constexpr std::string_view kLogs = "logs";
 inline constexpr std::string_view kEvents = "events";
+inline constexpr std::string_view kImageBuild = "image.build";
+inline constexpr std::string_view kImageList = "image.list";
+inline constexpr std::string_view kImageRm = "image.rm";
 
 // Every operation, for tests and the fuzz target.
 inline constexpr std::string_view kOperations[] = {
@@ -217,6 +220,17 @@ struct EventsRequest {
 };
 Result<EventsRequest> decode_events(const Value& request);
 Value encode(const EventsRequest& request);
+
+// image.build {module, cloud?}: cloud "" for the configured default.
+// image.list {name?}: name "" for every image. image.rm {name, cloud?}:
+// cloud "" for every cloud.
+struct ImageRequest {
+  std::string op;  // kImageBuild, kImageList or kImageRm
+  std::string name;
+  std::string cloud;
+};
+Result<ImageRequest> decode_image(std::string_view op, const Value& request);
+Value encode(const ImageRequest& request);
 
 // Decodes `request` with the decoder of its operation, for tests and the
 // fuzz target: the decoded request encoded again, or the decoder's error.

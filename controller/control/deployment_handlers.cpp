@@ -76,7 +76,7 @@ void DeploymentHandlers::deploy(const Caller& caller, const Value& request, Repl
   req.multiplicities = decoded->multiplicities;
   req.keep_running = decoded->keep_running;
   req.timeout_ms = decoded->timeout_s * 1000;
-  auto plan = plan_deployment(caller, req, catalog_, config_);
+  auto plan = plan_deployment(caller, req, catalog_, config_, builds_);
   if (!plan.ok()) return reply.fail(plan.error());
   for (const auto& node : plan->nodes) {
     // A cloud still preparing takes the order: its launches wait for it.

@@ -18,9 +18,11 @@ class DeploymentHandlers {
  public:
   // `config` is read at each request (deploy plans against its clouds), so
   // a reloaded configuration applies at once.
+  // With `builds`, deployments boot the images built for them (docs/images.md).
   DeploymentHandlers(DeploymentEngine& engine, Catalog& catalog, Clouds& clouds, EventLog& events,
-                     const Clock& clock, const Config& config)
+                     const Clock& clock, const Config& config, ImageBuilds* builds = nullptr)
       : engine_(engine),
+        builds_(builds),
         catalog_(catalog),
         clouds_(clouds),
         events_(events),
@@ -46,6 +48,7 @@ class DeploymentHandlers {
 
  private:
   DeploymentEngine& engine_;
+  ImageBuilds* builds_;
   Catalog& catalog_;
   Clouds& clouds_;
   EventLog& events_;

@@ -49,7 +49,10 @@ Value deployment_detail(const Deployment& d, int64_t now_wall,
                    .set("image", n.image)
                    .set("chain", chain)
                    .set("cloud", n.cloud)
-                   .set("multiplicity", n.multiplicity));
+                   .set("multiplicity", n.multiplicity)
+                   .set("boots_image", n.boots_image)
+                   .set("boots_build", n.boots_build)
+                   .set("builds", n.builds));
   }
   return deployment_summary(d, now_wall)
       .set("abort_reason", d.abort_reason)

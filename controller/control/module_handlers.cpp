@@ -95,6 +95,13 @@ void ModuleHandlers::remove(const Caller& caller, const Value& request, Reply re
   Value out = Value::array();
   for (const auto& r : *removed) out.push(r);
   events_.record("", "module.removed", caller.user + " removed " + decoded->module);
+  // Builds made of a removed version go with it.
+  for (const auto& r : *removed) {
+    auto ref = split_reference(r);
+    if (builds_ == nullptr || !ref.ok()) continue;
+    auto gone = builds_->remove_version(ref->name, ref->version);
+    if (!gone.ok()) return reply.fail(gone.error().wrap("removing the builds of " + r));
+  }
   reply.ok(Value::object().set("removed", std::move(out)));
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "controller/catalog/catalog.h"
+#include "controller/catalog/image_builds.h"
 #include "controller/control/control_server.h"
 #include "controller/deployments/event_log.h"
 
@@ -12,7 +13,9 @@ namespace slipway::controller {
 
 class ModuleHandlers {
  public:
-  ModuleHandlers(Catalog& catalog, EventLog& events) : catalog_(catalog), events_(events) {}
+  // With `builds`, removing a module version removes its builds.
+  ModuleHandlers(Catalog& catalog, EventLog& events, ImageBuilds* builds = nullptr)
+      : catalog_(catalog), events_(events), builds_(builds) {}
 
   void register_with(ControlServer& server);
 
@@ -27,6 +30,7 @@ class ModuleHandlers {
  private:
   Catalog& catalog_;
   EventLog& events_;
+  ImageBuilds* builds_;
 };
 
 }  // namespace slipway::controller

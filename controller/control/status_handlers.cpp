@@ -39,6 +39,11 @@ void StatusHandlers::status(const Caller& caller, const Value&, Reply reply) {
   if (auto counts = engine_.counts(); counts.ok()) {
     for (const auto& [state, count] : *counts) deployments.set(state, count);
   }
+  Value images = Value::object();
+  if (builds_ != nullptr) {
+    auto bytes = builds_->bytes();
+    images.set("bytes", bytes.ok() ? *bytes : int64_t{-1}).set("dir", builds_->root());
+  }
   reply.ok(Value::object()
                .set("version", SLIPWAY_VERSION)
                .set("pid", static_cast<int64_t>(::getpid()))
@@ -55,7 +60,8 @@ void StatusHandlers::status(const Caller& caller, const Value&, Reply reply) {
                // The engine's own writes that failed since start (its log
                // names each): memory and store disagree until rewritten.
                .set("store_failures", engine_.store_failures())
-               .set("clouds", std::move(clouds)));
+               .set("clouds", std::move(clouds))
+               .set("images", std::move(images)));
 }
 
 }  // namespace slipway::controller

@@ -25,13 +25,15 @@ class StatusHandlers {
   // `agents` must be started (status shows its endpoint). `config` is read
   // at each request, so a reloaded configuration shows at once.
   StatusHandlers(const Clock& clock, const Config& config, AgentHub& agents,
-                 DeploymentEngine& engine, Clouds& clouds, ControllerFacts facts)
+                 DeploymentEngine& engine, Clouds& clouds, ControllerFacts facts,
+                 ImageBuilds* builds = nullptr)
       : clock_(clock),
         config_(config),
         agents_(agents),
         engine_(engine),
         clouds_(clouds),
-        facts_(std::move(facts)) {}
+        facts_(std::move(facts)),
+        builds_(builds) {}
 
   void register_with(ControlServer& server);
 
@@ -45,6 +47,7 @@ class StatusHandlers {
   DeploymentEngine& engine_;
   Clouds& clouds_;
   ControllerFacts facts_;
+  ImageBuilds* builds_;  // status shows the space built images take
 };
 
 }  // namespace slipway::controller

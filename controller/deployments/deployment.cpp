@@ -14,7 +14,7 @@ constexpr const char* kStatusNames[] = {"pending", "launching", "booting",   "ru
                                         "lost",    "failed",    "terminated"};
 constexpr const char* kPhaseNames[] = {
     "",           "launching", "booting",  "connected", "pre-install", "packages", "post-install",
-    "deployment", "report",    "on-scale", "ready",     "terminating", "dropped"};
+    "deployment", "report",    "on-scale", "snapshotting", "ready", "terminating", "dropped"};
 
 template <typename E, size_t N>
 Result<E> parse_enum(const char* const (&names)[N], const std::string& name, const char* what) {
@@ -158,7 +158,10 @@ Value NodePlan::to_value() const {
                             .set("disk_gb", resources.disk_gb))
       .set("inputs", strings(inputs))
       .set("outputs", strings(outputs))
-      .set("bindings", binds);
+      .set("bindings", binds)
+      .set("boots_build", boots_build)
+      .set("boots_image", boots_image)
+      .set("builds", builds);
 }
 
 Result<NodePlan> NodePlan::from_value(const Value& v) {
@@ -191,6 +194,10 @@ Result<NodePlan> NodePlan::from_value(const Value& v) {
     binding.parameter = b["parameter"].str();
     n.bindings[input] = binding;
   }
+  // Absent in plans stored before the image factory: "".
+  n.boots_build = v["boots_build"].str();
+  n.boots_image = v["boots_image"].str();
+  n.builds = v["builds"].str();
   return n;
 }
 

@@ -76,6 +76,7 @@ enum class InstancePhase {
   kDeployment,
   kReport,
   kOnScale,
+  kSnapshotting,  // its machine is being made an image (a build)
   kReady,        // its agent completed the deployment's work
   kTerminating,  // its machine is being removed
   kDropped,      // it failed to provision and was dropped
@@ -100,6 +101,13 @@ struct NodePlan {
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   std::map<std::string, InputBinding> bindings;  // input -> another node's parameter
+  // The built image its machines boot (docs/images.md), "" for the
+  // reference image: the build's id, and the NAME@VERSION it was built of.
+  std::string boots_build;
+  std::string boots_image;
+  // The build this node makes, "" for none: its one machine is snapshotted
+  // once its steps are done (a run of `slipway image build`).
+  std::string builds;
 
   Value to_value() const;
   static Result<NodePlan> from_value(const Value& value);

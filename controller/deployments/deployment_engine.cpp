@@ -41,13 +41,14 @@ DeploymentState next_state(DeploymentState s) {
 
 DeploymentEngine::DeploymentEngine(Store& store, const Clock& clock, EventLog& events,
                                    AgentLink& agents, Provisioner& provisioner, KeyKeeper& keys,
-                                   EngineSettings settings)
+                                   ImageBuilds& builds, EngineSettings settings)
     : store_(store),
       clock_(clock),
       events_(events),
       agents_(agents),
       provisioner_(provisioner),
       keys_(keys),
+      builds_(builds),
       settings_(settings),
       deployments_(store),
       parameters_(store, clock),
@@ -186,6 +187,12 @@ void DeploymentEngine::resume() {
     if (d.state == DeploymentState::kFinalizing) start_finalizing(d);
     advance(d);
   }
+}
+
+std::set<std::string> DeploymentEngine::active_ids() const {
+  std::set<std::string> ids;
+  for (const auto& [id, d] : active_) ids.insert(id);
+  return ids;
 }
 
 // ------------------------------------------------------------------ users
@@ -416,6 +423,7 @@ void DeploymentEngine::advance(Deployment& d) {
         continue;
       }
       case DeploymentState::kReady: {
+        if (holds_for_snapshot(d)) return;
         bool finalize = d.terminate_requested || d.keep_running == KeepRunning::kNever ||
                         (d.keep_running == KeepRunning::kOnSuccess && d.aborted) ||
                         (d.keep_running == KeepRunning::kOnError && !d.aborted);
@@ -535,6 +543,7 @@ void DeploymentEngine::finish(Deployment& d) {
                                     ? DeploymentState::kCancelled
                                     : DeploymentState::kDone;
   enter_state(d, final_state);
+  end_build(d);
   for (const auto& [name, instance] : d.instances) {
     if (!instance.public_key.empty())
       keys_.revoke(instance.public_key, "deployment " + d.id + " is over");
@@ -554,46 +563,6 @@ void DeploymentEngine::finish(Deployment& d) {
   terminating_.erase(d.id);
   std::string id = d.id;
   active_.erase(id);  // d is gone from here on
-}
-
-void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const std::string& reason) {
-  if (!is_live(instance.status)) return;
-  bool provisioning =
-      d.state == DeploymentState::kProvisioning || d.state == DeploymentState::kInitializing;
-  const NodePlan& node = *d.node(instance.node);
-  int64_t failed = 0;
-  for (const auto& [name, other] : d.instances) {
-    if (other.node == instance.node && other.status == InstanceStatus::kFailed) ++failed;
-  }
-  bool had_machine =
-      instance.status == InstanceStatus::kBooting || instance.status == InstanceStatus::kRunning;
-  instance.error = reason;
-  if (provisioning && failed < node.max_provisioning_failures) {
-    instance.status = InstanceStatus::kFailed;
-    instance.phase = InstancePhase::kDropped;
-    save(d, instance);
-    events_.record(d.id, "instance.dropped",
-                   instance.name + " dropped: " + reason + " (" + std::to_string(failed + 1) +
-                       " of " + std::to_string(node.max_provisioning_failures) +
-                       " allowed failures of " + node.name + ")");
-    if (!instance.public_key.empty()) keys_.revoke(instance.public_key, "instance dropped");
-    set_builtin(d.id, instance.name + ":vmstate", "failed");
-    if (had_machine) {
-      terminating_[d.id].insert(instance.name);
-      provisioner_.terminate(d.id,
-                             {TerminateOrder{instance.name, instance.cloud, instance.machine_id}});
-    }
-    refresh_node_parameters(d, node.name);
-    barriers_.check(d);
-    notify(EngineNotice::Kind::kInstance, d.id, instance.name);
-    advance(d);
-    return;
-  }
-  instance.status = provisioning ? InstanceStatus::kFailed : InstanceStatus::kLost;
-  save(d, instance);
-  set_builtin(d.id, instance.name + ":vmstate", provisioning ? "failed" : "lost");
-  notify(EngineNotice::Kind::kInstance, d.id, instance.name);
-  raise_abort(d, instance.name + (provisioning ? " failed to provision: " : ": ") + reason);
 }
 
 }  // namespace slipway::controller

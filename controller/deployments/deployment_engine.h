@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "connectors/connector.h"
 #include "controller/catalog/caller.h"
+#include "controller/catalog/image_builds.h"
 #include "controller/deployments/barriers.h"
 #include "controller/deployments/deployment.h"
 #include "controller/deployments/engine_ports.h"
@@ -54,7 +55,8 @@ struct EngineNotice {
 class DeploymentEngine {
  public:
   DeploymentEngine(Store& store, const Clock& clock, EventLog& events, AgentLink& agents,
-                   Provisioner& provisioner, KeyKeeper& keys, EngineSettings settings);
+                   Provisioner& provisioner, KeyKeeper& keys, ImageBuilds& builds,
+                   EngineSettings settings);
   ~DeploymentEngine();
 
   // Loads the deployments that were running, so they carry on when their
@@ -83,6 +85,8 @@ class DeploymentEngine {
   // The machine ids of every instance of an active deployment, by cloud:
   // what must survive a reap after a restart.
   std::map<std::string, std::set<std::string>> machines_in_use() const;
+  // The ids of the active deployments.
+  std::set<std::string> active_ids() const;
 
   ParameterStore& parameters() { return parameters_; }
   LogStore& logs() { return logs_; }
@@ -103,6 +107,9 @@ class DeploymentEngine {
                    const Result<connectors::Machine>& machine);
   void on_terminated(const std::string& deployment, const std::string& instance,
                      const Status& status);
+  // A build's machine was made an image, or could not be (engine_builds.cpp).
+  void on_snapshotted(const std::string& deployment, const std::string& instance,
+                      const Result<Snapshot>& snapshot);
 
   // Deadlines: deployment and provisioning timeouts, waits.
   void tick();
@@ -152,6 +159,12 @@ class DeploymentEngine {
              std::vector<std::string> values = {});
   int64_t deadline(int64_t timeout_ms) const;
 
+  // Builds (engine_builds.cpp). A build's run snapshots its machine once it
+  // is Ready, before it finalizes: true while that holds it in Ready.
+  bool holds_for_snapshot(Deployment& d);
+  // At the end of a build's run that made no image: the build failed.
+  void end_build(const Deployment& d);
+
   // Agent requests (engine_agents.cpp).
   // Waits on `keys` for request `request` of `who`, replacing an earlier wait
   // of the same request (re-sent after a reconnect).
@@ -177,6 +190,7 @@ class DeploymentEngine {
   AgentLink& agents_;
   Provisioner& provisioner_;
   KeyKeeper& keys_;
+  ImageBuilds& builds_;
   EngineSettings settings_;
   DeploymentStore deployments_;
   ParameterStore parameters_;
@@ -198,6 +212,10 @@ class DeploymentEngine {
   // Failed terminations retried so far, per (deployment, instance).
   std::map<std::pair<std::string, std::string>, int> terminate_retries_;
   int64_t store_failures_ = 0;
+  // Builds' runs whose machine is being made an image, and those whose
+  // image is made (they may finalize).
+  std::set<std::string> snapshotting_;
+  std::set<std::string> snapshotted_;
 };
 
 }  // namespace slipway::controller

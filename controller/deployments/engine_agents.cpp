@@ -73,6 +73,10 @@ void DeploymentEngine::on_agent_lost(const AgentIdentity& who) {
   if (d == nullptr || d->state == DeploymentState::kFinalizing) return;
   Instance* instance = instance_of(*d, who.instance);
   if (instance == nullptr || instance->status != InstanceStatus::kRunning) return;
+  // A build's machine is stopped to be made an image: its agent goes.
+  if (instance->phase == InstancePhase::kSnapshotting ||
+      instance->phase == InstancePhase::kTerminating)
+    return;
   fail_instance(*d, *instance,
                 "its agent was silent for more than " +
                     std::to_string(settings_.heartbeat_timeout_ms / 1000) + " s");

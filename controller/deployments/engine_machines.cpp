@@ -164,4 +164,44 @@ void DeploymentEngine::tick() {
   }
 }
 
+void DeploymentEngine::fail_instance(Deployment& d, Instance& instance, const std::string& reason) {
+  if (!is_live(instance.status)) return;
+  bool provisioning =
+      d.state == DeploymentState::kProvisioning || d.state == DeploymentState::kInitializing;
+  const NodePlan& node = *d.node(instance.node);
+  int64_t failed = 0;
+  for (const auto& [name, other] : d.instances) {
+    if (other.node == instance.node && other.status == InstanceStatus::kFailed) ++failed;
+  }
+  bool had_machine =
+      instance.status == InstanceStatus::kBooting || instance.status == InstanceStatus::kRunning;
+  instance.error = reason;
+  if (provisioning && failed < node.max_provisioning_failures) {
+    instance.status = InstanceStatus::kFailed;
+    instance.phase = InstancePhase::kDropped;
+    save(d, instance);
+    events_.record(d.id, "instance.dropped",
+                   instance.name + " dropped: " + reason + " (" + std::to_string(failed + 1) +
+                       " of " + std::to_string(node.max_provisioning_failures) +
+                       " allowed failures of " + node.name + ")");
+    if (!instance.public_key.empty()) keys_.revoke(instance.public_key, "instance dropped");
+    set_builtin(d.id, instance.name + ":vmstate", "failed");
+    if (had_machine) {
+      terminating_[d.id].insert(instance.name);
+      provisioner_.terminate(d.id,
+                             {TerminateOrder{instance.name, instance.cloud, instance.machine_id}});
+    }
+    refresh_node_parameters(d, node.name);
+    barriers_.check(d);
+    notify(EngineNotice::Kind::kInstance, d.id, instance.name);
+    advance(d);
+    return;
+  }
+  instance.status = provisioning ? InstanceStatus::kFailed : InstanceStatus::kLost;
+  save(d, instance);
+  set_builtin(d.id, instance.name + ":vmstate", provisioning ? "failed" : "lost");
+  notify(EngineNotice::Kind::kInstance, d.id, instance.name);
+  raise_abort(d, instance.name + (provisioning ? " failed to provision: " : ": ") + reason);
+}
+
 }  // namespace slipway::controller

@@ -9,6 +9,7 @@
 
 #include "common/protocol.h"
 #include "common/status.h"
+#include "common/value.h"
 #include "connectors/connector.h"
 #include "controller/store/agent_keys.h"
 
@@ -37,7 +38,19 @@ struct TerminateOrder {
   std::string machine_id;
 };
 
-// Machines, through the connectors. Both calls return at once and never
+struct SnapshotOrder {
+  std::string instance;
+  std::string cloud;
+  connectors::SnapshotRequest request;
+};
+
+// A machine made an image: what its machines boot, and the bytes it takes.
+struct Snapshot {
+  Value reference;
+  int64_t size_bytes = 0;
+};
+
+// Machines, through the connectors. The calls return at once and never
 // fail themselves: every order gets exactly one answer later, on the event
 // loop, through the engine's on_launched() (the machine, or why it could not
 // be made: the cloud is unknown or broken, the connector failed) and
@@ -49,6 +62,10 @@ class Provisioner {
   virtual ~Provisioner() = default;
   virtual void launch(const std::string& deployment, std::vector<LaunchOrder> orders) = 0;
   virtual void terminate(const std::string& deployment, std::vector<TerminateOrder> orders) = 0;
+  // Stops the machine and makes it an image (Connector::snapshot); the
+  // answer comes through the engine's on_snapshotted(), with the image's
+  // size, or why it could not be made.
+  virtual void snapshot(const std::string& deployment, SnapshotOrder order) = 0;
 };
 
 // Agent keys: admitted when an instance is made, revoked when its

@@ -49,7 +49,8 @@ Status parse_assignment(const std::string& text, std::string* node, std::string*
 }  // namespace
 
 Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest& request,
-                                       Catalog& catalog, const Config& config) {
+                                       Catalog& catalog, const Config& config,
+                                       ImageBuilds* builds) {
   SLIPWAY_ASSIGN_OR_RETURN(StoredModule module, catalog.get(caller, request.module));
   ModuleLookup lookup = catalog.lookup_for(caller);
   DeploymentPlan plan;
@@ -123,7 +124,18 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
                      }());
     }
     p.reference = chain->reference()[cloud->connector];
-    p.plan = chain->plan();
+    size_t built = 0;
+    if (builds != nullptr) {
+      auto usable = builds->usable(*chain, chain->modules().size(), p.cloud);
+      if (!usable.ok()) return usable.error().wrap("node " + n.name);
+      if (*usable) {
+        p.reference = (*usable)->reference;
+        p.boots_build = (*usable)->id;
+        p.boots_image = (*usable)->image;
+        built = (*usable)->depth;
+      }
+    }
+    p.plan = chain->plan(built);
     p.on_scale = chain->on_scale_steps(0);
     p.resources = chain->resources();
     for (const auto& in : chain->inputs()) p.inputs.push_back(in.name);
@@ -201,6 +213,40 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
     }
   }
   return plan;
+}
+
+Result<BuildPlan> plan_build(const Caller& caller, const std::string& module,
+                             const std::string& cloud, Catalog& catalog, const Config& config,
+                             ImageBuilds& builds) {
+  SLIPWAY_ASSIGN_OR_RETURN(StoredModule found, catalog.get(caller, module));
+  if (found.module.kind != ModuleKind::kImage) {
+    return invalid(found.ref() + " is a deployment: build the images of its nodes");
+  }
+  SLIPWAY_ASSIGN_OR_RETURN(ImageChain chain,
+                           resolve_image_chain(found.ref(), catalog.lookup_for(caller)));
+  if (chain.modules().size() < 2) {
+    return invalid(found.ref() +
+                   " is a reference image: there is nothing to build (build an image derived "
+                   "from it)");
+  }
+  DeployRequest request;
+  request.module = found.ref();
+  request.cloud = cloud;
+  request.keep_running = "never";
+  SLIPWAY_ASSIGN_OR_RETURN(DeploymentPlan plan,
+                           plan_deployment(caller, request, catalog, config, nullptr));
+  NodePlan& node = plan.nodes.front();
+  SLIPWAY_ASSIGN_OR_RETURN(auto base, builds.usable(chain, chain.modules().size() - 1, node.cloud));
+  size_t built = 0;
+  if (base) {
+    node.reference = base->reference;
+    node.boots_build = base->id;
+    node.boots_image = base->image;
+    built = base->depth;
+  }
+  node.plan = chain.build_plan(built);
+  node.on_scale.clear();
+  return BuildPlan{std::move(plan), std::move(chain), std::move(base)};
 }
 
 }  // namespace slipway::controller

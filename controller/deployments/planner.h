@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "common/status.h"
 #include "controller/catalog/caller.h"
 #include "controller/catalog/catalog.h"
+#include "controller/catalog/image_builds.h"
 #include "controller/deployments/deployment.h"
 
 namespace slipway::controller {
@@ -36,10 +38,25 @@ struct DeploymentPlan {
   int64_t timeout_ms = 0;
 };
 
-// `connector_of` gives the connector type of a configured cloud, or "" when
-// there is no such cloud.
+// With `builds`, a node whose image (or a parent) has a usable build on the
+// node's cloud boots it and skips the steps it holds (docs/images.md).
 Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest& request,
-                                       Catalog& catalog, const Config& config);
+                                       Catalog& catalog, const Config& config,
+                                       ImageBuilds* builds = nullptr);
+
+// A run of `slipway image build MODULE --cloud CLOUD`: one machine of the
+// image's parent (of the parent's usable build, when it has one), running
+// the install steps the image adds, never kept. Fails, having made
+// nothing, for a deployment module, a reference image, or a cloud the chain
+// has no reference for.
+struct BuildPlan {
+  DeploymentPlan plan;
+  ImageChain chain;
+  std::optional<UsableBuild> base;  // the parent's build it starts from
+};
+Result<BuildPlan> plan_build(const Caller& caller, const std::string& module,
+                             const std::string& cloud, Catalog& catalog, const Config& config,
+                             ImageBuilds& builds);
 
 // The node name of an image deployed on its own: its last path segment,
 // made a valid node name ("examples/lamp/db" -> "db").

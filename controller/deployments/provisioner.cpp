@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/fs.h"
 #include "common/log.h"
 
 namespace slipway::controller {
@@ -21,9 +22,11 @@ void ConnectorProvisioner::stop() {
   pool_.join();
 }
 
-void ConnectorProvisioner::set_answers(Launched launched, Terminated terminated) {
+void ConnectorProvisioner::set_answers(Launched launched, Terminated terminated,
+                                       Snapshotted snapshotted) {
   launched_ = std::move(launched);
   terminated_ = std::move(terminated);
+  snapshotted_ = std::move(snapshotted);
 }
 
 void ConnectorProvisioner::add_clouds(const Config& config,
@@ -191,6 +194,29 @@ void ConnectorProvisioner::terminate(const std::string& deployment,
       });
     }
   });
+}
+
+void ConnectorProvisioner::snapshot(const std::string& deployment, SnapshotOrder order) {
+  asio::post(pool_, [this, deployment, order = std::move(order)] {
+    Result<Snapshot> result = [&]() -> Result<Snapshot> {
+      SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(order.cloud));
+      if (!cloud->connector->capabilities().snapshot) {
+        return Error(Code::kFailedPrecondition,
+                     "cloud " + order.cloud + " cannot snapshot its machines");
+      }
+      SLIPWAY_ASSIGN_OR_RETURN(Value reference, cloud->connector->snapshot(order.request));
+      return Snapshot{std::move(reference), fs::disk_usage(order.request.dir)};
+    }();
+    asio::post(io_, [this, deployment, instance = order.instance, result] {
+      snapshotted_(deployment, instance, result);
+    });
+  });
+}
+
+connectors::Capabilities ConnectorProvisioner::capabilities(const std::string& name) {
+  if (cloud_state(name).phase != CloudState::Phase::kReady) return connectors::Capabilities{};
+  auto cloud = ready(name);
+  return cloud.ok() ? (*cloud)->connector->capabilities() : connectors::Capabilities{};
 }
 
 }  // namespace slipway::controller

@@ -33,8 +33,12 @@ class ConnectorProvisioner final : public Provisioner {
                        std::string server_key);
   ~ConnectorProvisioner() override;
 
+  using Snapshotted = std::function<void(const std::string& deployment,
+                                         const std::string& instance,
+                                         const Result<Snapshot>& snapshot)>;
+
   // Where answers go (the engine), on the event loop.
-  void set_answers(Launched launched, Terminated terminated);
+  void set_answers(Launched launched, Terminated terminated, Snapshotted snapshotted);
 
   // Makes the connector of every cloud not yet known, and prepares it in the
   // background: prepare(), then reap() of every machine of that cloud not in
@@ -50,6 +54,10 @@ class ConnectorProvisioner final : public Provisioner {
 
   void launch(const std::string& deployment, std::vector<LaunchOrder> orders) override;
   void terminate(const std::string& deployment, std::vector<TerminateOrder> orders) override;
+  void snapshot(const std::string& deployment, SnapshotOrder order) override;
+  // What the cloud can do; all false for a cloud that is unknown or not
+  // ready yet (never waits).
+  connectors::Capabilities capabilities(const std::string& cloud);
 
   // Waits for work in flight (at shutdown).
   void stop();
@@ -73,6 +81,7 @@ class ConnectorProvisioner final : public Provisioner {
   std::map<std::string, std::string> broken_ GUARDED_BY(mutex_);  // cloud -> why
   Launched launched_;
   Terminated terminated_;
+  Snapshotted snapshotted_;
 };
 
 }  // namespace slipway::controller

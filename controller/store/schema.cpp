@@ -116,6 +116,27 @@ CREATE TABLE reports (                       -- report files, as the chunks they
   PRIMARY KEY (deployment, instance, name, offset)
 );
 )sql",
+    // 2: the image factory's builds (docs/images.md).
+    R"sql(
+CREATE TABLE image_builds (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,              -- the image module built
+  version      INTEGER NOT NULL,           -- its version the build was made of
+  cloud        TEXT NOT NULL,
+  state        TEXT NOT NULL,              -- 'building', 'ready' or 'failed'
+  hash         TEXT NOT NULL,              -- of what the build holds (image_builds.h)
+  base         TEXT NOT NULL DEFAULT '',   -- the parent's build it started from
+  depth        INTEGER NOT NULL,           -- modules of the chain it holds
+  deployment   TEXT NOT NULL,              -- the run that builds it
+  reference    BLOB NOT NULL DEFAULT x'',   -- msgpack: what its machines boot
+  dir          TEXT NOT NULL,              -- its files, under DATA_DIR/images
+  size_bytes   INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  finished_at  INTEGER NOT NULL DEFAULT 0,
+  error        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX image_builds_by_name ON image_builds(name, cloud);
+)sql",
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/crypto.h"
@@ -103,6 +104,10 @@ struct FakeClouds final : Clouds {
     auto it = broken.find(cloud);
     if (it != broken.end()) return CloudState::unavailable(it->second);
     return CloudState{CloudState::Phase::kReady};
+  }
+  std::set<std::string> cannot_snapshot;  // clouds
+  connectors::Capabilities capabilities(const std::string& cloud) override {
+    return connectors::Capabilities{cannot_snapshot.count(cloud) == 0, true};
   }
   Result<std::string> console_log(const std::string&, const std::string& machine_id) override {
     auto it = consoles.find(machine_id);

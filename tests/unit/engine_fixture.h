@@ -8,6 +8,7 @@
 #include "controller/deployments/deployment_engine.h"
 #include "controller/deployments/planner.h"
 #include "controller/store/store.h"
+#include "support/temp_dir.h"
 
 namespace slipway::controller::engine_test {
 
@@ -41,6 +42,10 @@ struct FakeProvisioner : Provisioner {
   }
   void terminate(const std::string& d, std::vector<TerminateOrder> orders) override {
     for (auto& o : orders) terminations.emplace_back(d, std::move(o));
+  }
+  std::vector<std::pair<std::string, SnapshotOrder>> snapshots;
+  void snapshot(const std::string& d, SnapshotOrder order) override {
+    snapshots.emplace_back(d, std::move(order));
   }
 };
 
@@ -86,6 +91,9 @@ struct Fixture {
   FakeProvisioner provisioner;
   FakeKeys keys;
   Catalog catalog{*store, clock};
+  // Where builds keep their files: a directory of the test's own.
+  test::TempDir build_files;
+  ImageBuilds builds{*store, clock, build_files.path() + "/builds"};
   Config config = default_config();
   std::unique_ptr<DeploymentEngine> engine;
   Caller owner;
@@ -102,7 +110,7 @@ struct Fixture {
     settings.heartbeat_timeout_ms = 30000;
     settings.provisioning_timeout_ms = 60000;
     engine = std::make_unique<DeploymentEngine>(*store, clock, events, agents, provisioner, keys,
-                                                settings);
+                                                builds, settings);
     REQUIRE(engine->start().ok());
     engine->resume();
   }
