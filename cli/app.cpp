@@ -42,6 +42,7 @@ int slipway_main(int argc, char** argv) {
   add_deploy_commands(app, session, outcome);
   add_param_commands(app, session, outcome);
   add_log_commands(app, session, outcome);
+  add_image_commands(app, session, outcome);
   add_agent_commands(app, session, outcome);
 
   try {

@@ -42,6 +42,13 @@ void add_module_commands(CLI::App& app, Session& session, Outcome& outcome);
 void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome);
 void add_param_commands(CLI::App& app, Session& session, Outcome& outcome);
 void add_log_commands(CLI::App& app, Session& session, Outcome& outcome);
+void add_image_commands(CLI::App& app, Session& session, Outcome& outcome);
+
+// Waits for deployment `id` to reach `state`, showing progress on stderr
+// when asked; returns the exit status: 0 reached, 8 aborted, 9 timeout, 1
+// cancelled.
+int watch(Session& session, const std::string& id, const std::string& state, int64_t timeout_s,
+          bool progress);
 
 int slipway_main(int argc, char** argv);
 

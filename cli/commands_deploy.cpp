@@ -23,8 +23,8 @@ bool split_pair(const std::string& text, std::string* key, std::string* value) {
   return true;
 }
 
-// Waits for deployment `id` to reach `state`, showing progress when asked;
-// returns the exit status: 0 reached, 8 aborted, 9 timeout, 1 cancelled.
+}  // namespace
+
 int watch(Session& session, const std::string& id, const std::string& state, int64_t timeout_s,
           bool progress) {
   ProgressPrinter printer(stderr);
@@ -47,8 +47,6 @@ int watch(Session& session, const std::string& id, const std::string& state, int
   }
   return 0;
 }
-
-}  // namespace
 
 void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
   struct DeployArgs {
@@ -150,6 +148,17 @@ void add_deploy_commands(CLI::App& app, Session& session, Outcome& outcome) {
                      i["vmstate"].str(), i["phase"].str(), i["statecustom"].str()});
     }
     std::fputs(instances.render().c_str(), stdout);
+    for (const auto& n : d["nodes"].items()) {
+      if (!n["boots_image"].str().empty()) {
+        std::printf("%s: boots the built image of %s (build %s): its install steps did not run\n",
+                    n["name"].str().c_str(), n["boots_image"].str().c_str(),
+                    n["boots_build"].str().c_str());
+      }
+      if (!n["builds"].str().empty()) {
+        std::printf("%s: builds %s (build %s)\n", n["name"].str().c_str(), n["image"].str().c_str(),
+                    n["builds"].str().c_str());
+      }
+    }
     for (const auto& i : d["instances_detail"].items()) {
       if (!i["error"].str().empty())
         std::printf("%s: %s\n", i["name"].str().c_str(), i["error"].str().c_str());

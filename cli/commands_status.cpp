@@ -54,6 +54,11 @@ int print_status(Session& session) {
         (state.empty() || state == "ready" ? "" : " " + state);
   }
   std::printf("clouds        %s\n", clouds.c_str());
+  if (s["images"].has("bytes")) {
+    std::printf("images        %s of built images in %s\n",
+                human_bytes(s["images"]["bytes"].as_int()).c_str(),
+                s["images"]["dir"].str().c_str());
+  }
   if (!s["agents"].items().empty()) {
     Table table({"AGENT", "STATE", "ADDRESS", "VERSION", "LAST SEEN"});
     for (const auto& a : s["agents"].items()) {
