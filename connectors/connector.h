@@ -171,6 +171,14 @@ class Connector {
     (void)request;
     return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
   }
+  // Whether a machine booted from `reference` could be snapshotted, asked
+  // before a build starts so that it is refused at once rather than after
+  // its steps ran. The default says what capabilities() says.
+  virtual Status check_snapshot(const Value& reference) const {
+    (void)reference;
+    if (capabilities().snapshot) return ok_status();
+    return Error(Code::kFailedPrecondition, "this cloud cannot snapshot machines");
+  }
 };
 
 // The first failure of a batch's results, or ok: for callers that only need

@@ -26,8 +26,8 @@ class ProvisionerClouds final : public Clouds {
  public:
   explicit ProvisionerClouds(ConnectorProvisioner& provisioner) : provisioner_(provisioner) {}
   CloudState state(const std::string& cloud) override { return provisioner_.cloud_state(cloud); }
-  connectors::Capabilities capabilities(const std::string& cloud) override {
-    return provisioner_.capabilities(cloud);
+  Status check_snapshot(const std::string& cloud, const Value& reference) override {
+    return provisioner_.check_snapshot(cloud, reference);
   }
   Result<std::string> console_log(const std::string& cloud,
                                   const std::string& machine_id) override {

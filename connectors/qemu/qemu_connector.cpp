@@ -55,6 +55,7 @@ class QemuConnector final : public BridgedConnector<QemuSettings, Runtime, VmDir
   Result<std::vector<std::string>> reap(const std::set<std::string>& keep) override;
   Capabilities capabilities() const override { return Capabilities{true, true}; }
   Result<Value> snapshot(const SnapshotRequest& request) override;
+  Status check_snapshot(const Value& reference) const override;
 
  private:
   Result<Machine> launch_one(const MachineSpec& spec, const Runtime& runtime) override;
@@ -247,6 +248,16 @@ Status QemuConnector::terminate_one(const std::string& machine_id, const Runtime
   return ok_status();
 }
 
+Status QemuConnector::check_snapshot(const Value& reference) const {
+  SLIPWAY_ASSIGN_OR_RETURN(BootFiles files, resolve_boot_files(reference, env_.images_dir));
+  if (files.disk.empty()) {
+    return Error(Code::kFailedPrecondition,
+                 "its machines boot from an initramfs alone, so what they install lives in their "
+                 "memory: build qemu images on a parent with a disk (such as base/debian-12)");
+  }
+  return ok_status();
+}
+
 // The image is standalone: the machine's overlay and everything under it,
 // converted into one qcow2 (flattened, not a chain of backing files, so the
 // parent's disk can be rebuilt or removed without breaking it), with copies
@@ -259,12 +270,7 @@ Result<Value> QemuConnector::snapshot(const SnapshotRequest& request) {
   };
   auto files = resolve_boot_files(request.reference, env_.images_dir);
   if (!files.ok()) return fail(files.error());
-  if (files->disk.empty()) {
-    return fail(Error(Code::kFailedPrecondition,
-                      "its image boots from an initramfs alone, so what it installed lives in "
-                      "its memory: build qemu images on a parent with a disk (such as "
-                      "base/debian-12)"));
-  }
+  if (Status s = check_snapshot(request.reference); !s.ok()) return fail(s.error());
   if (runtime.qemu_img.empty()) {
     return fail(Error(Code::kFailedPrecondition, "qemu-img is missing: install qemu-utils"));
   }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "connectors/connector.h"
+#include "common/value.h"
 #include "controller/deployments/cloud_state.h"
 
 namespace slipway::controller {
@@ -16,8 +16,9 @@ class Clouds {
   virtual ~Clouds() = default;
   // Where `cloud` is now (kUnknown for one not configured).
   virtual CloudState state(const std::string& cloud) = 0;
-  // What a ready cloud can do; all false for one not ready.
-  virtual connectors::Capabilities capabilities(const std::string& cloud) = 0;
+  // Whether `cloud` could snapshot a machine booted from `reference`: ok,
+  // or why not (Connector::check_snapshot).
+  virtual Status check_snapshot(const std::string& cloud, const Value& reference) = 0;
   // The console output of a machine, or why there is none.
   virtual Result<std::string> console_log(const std::string& cloud,
                                           const std::string& machine_id) = 0;

@@ -47,13 +47,11 @@ void ImageHandlers::build(const Caller& caller, const Value& request, Reply repl
   if (state.phase == CloudState::Phase::kUnavailable) {
     return reply.fail(Error(Code::kUnavailable, "cloud " + cloud + " is not available: " + state.why));
   }
-  if (state.phase == CloudState::Phase::kReady && !clouds_.capabilities(cloud).snapshot) {
-    return reply.fail(Error(Code::kFailedPrecondition,
-                            "cloud " + cloud + " cannot snapshot its machines, so it cannot "
-                                               "hold built images"));
-  }
   auto plan = plan_build(caller, decoded->name, cloud, catalog_, config_, builds_);
   if (!plan.ok()) return reply.fail(plan.error());
+  if (Status s = clouds_.check_snapshot(cloud, plan->plan.nodes.front().reference); !s.ok()) {
+    return reply.fail(s.error());
+  }
   auto build = builds_.begin(plan->chain, cloud, plan->base);
   if (!build.ok()) return reply.fail(build.error());
   plan->plan.nodes.front().builds = build->id;

@@ -213,10 +213,12 @@ void ConnectorProvisioner::snapshot(const std::string& deployment, SnapshotOrder
   });
 }
 
-connectors::Capabilities ConnectorProvisioner::capabilities(const std::string& name) {
-  if (cloud_state(name).phase != CloudState::Phase::kReady) return connectors::Capabilities{};
-  auto cloud = ready(name);
-  return cloud.ok() ? (*cloud)->connector->capabilities() : connectors::Capabilities{};
+Status ConnectorProvisioner::check_snapshot(const std::string& name, const Value& reference) {
+  if (cloud_state(name).phase != CloudState::Phase::kReady) return ok_status();
+  SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(name));
+  Status s = cloud->connector->check_snapshot(reference);
+  if (!s.ok()) return s.error().wrap("cloud " + name + " cannot build this image");
+  return ok_status();
 }
 
 }  // namespace slipway::controller

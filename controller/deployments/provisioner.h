@@ -55,9 +55,10 @@ class ConnectorProvisioner final : public Provisioner {
   void launch(const std::string& deployment, std::vector<LaunchOrder> orders) override;
   void terminate(const std::string& deployment, std::vector<TerminateOrder> orders) override;
   void snapshot(const std::string& deployment, SnapshotOrder order) override;
-  // What the cloud can do; all false for a cloud that is unknown or not
-  // ready yet (never waits).
-  connectors::Capabilities capabilities(const std::string& cloud);
+  // Whether the cloud could snapshot a machine of `reference`
+  // (Connector::check_snapshot); ok for a cloud still preparing (never
+  // waits: the snapshot itself says so later).
+  Status check_snapshot(const std::string& cloud, const Value& reference);
 
   // Waits for work in flight (at shutdown).
   void stop();

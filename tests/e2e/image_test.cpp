@@ -78,7 +78,9 @@ TEST_CASE("a built image on local boots with its install steps done and skips th
   Output reference = h.cli({"image", "build", "base/busybox"});
   CHECK(reference.status != 0);
   CHECK(reference.err.find("is a reference image") != std::string::npos);
-  Output process = h.cli({"image", "build", "tests/built", "--cloud", "process"});
+  h.push("kind: image\nname: tests/on-host\nparent: base/host\n"
+         "scripts: {post-install: 'true'}\n");
+  Output process = h.cli({"image", "build", "tests/on-host", "--cloud", "process"});
   CHECK(process.status != 0);
   CHECK(process.err.find("cannot snapshot") != std::string::npos);
   CHECK(builds_of(h, "tests/built") == "");
@@ -173,7 +175,7 @@ TEST_CASE("a second build of the same image and cloud is refused while the first
   CHECK(h.leftovers_text() == "");
 }
 
-TEST_CASE("a failed build leaves no image and says why; a crash mid-build leaves nothing half-made",
+TEST_CASE("a failed build leaves no image and says why, and a crash mid-build leaves nothing half-made",
           "[e2e][local][images]") {
   SKIP_WITHOUT_ROOT();
   SKIP_WITHOUT_BUSYBOX_IMAGE();
@@ -235,5 +237,31 @@ scripts:
   CHECK_FALSE(fs::exists(h.dir() + "/data/builds/half-made"));
   auto dirs = fs::list_dir(h.dir() + "/data/builds");
   CHECK((dirs.ok() ? dirs->size() : 0) == 1);
+  CHECK(h.leftovers_text() == "");
+}
+
+TEST_CASE("a build the cloud could not snapshot, or cannot reach, is refused before it starts",
+          "[e2e][qemu][images]") {
+  SKIP_WITHOUT_ROOT();
+  SKIP_WITHOUT_BUSYBOX_IMAGE();
+  DeployHarness h("", QemuCloud::kYes);
+  h.start();
+  h.push(image_yaml("v1"));
+  h.push("kind: image\nname: tests/on-host\nparent: base/host\n"
+         "scripts: {post-install: 'true'}\n");
+  // Wait for the qemu cloud: a cloud still preparing takes the order.
+  REQUIRE(eventually([&] { return h.cli_json({"status"}).to_json().find("preparing") ==
+                                  std::string::npos; },
+                     60000));
+  Output diskless = h.cli({"image", "build", "tests/built", "--cloud", "qemu"});
+  CHECK(diskless.status != 0);
+  CHECK(diskless.err.find("initramfs") != std::string::npos);
+  Output unreachable = h.cli({"image", "build", "tests/on-host", "--cloud", "qemu"});
+  CHECK(unreachable.status != 0);
+  CHECK(unreachable.err.find("has no reference for qemu") != std::string::npos);
+  Output unknown = h.cli({"image", "build", "tests/built", "--cloud", "nowhere"});
+  CHECK(unknown.status != 0);
+  CHECK(h.cli_json({"image", "list"}).items().empty());
+  CHECK(h.cli_json({"list"}).items().empty());
   CHECK(h.leftovers_text() == "");
 }

@@ -30,7 +30,7 @@ TEST_CASE("the local connector is registered as type local and checks its settin
   REQUIRE(good.ok());
   CHECK(good.value()->controller_address() == "10.213.0.1");
   CHECK(good.value()->capabilities().console_log);
-  CHECK_FALSE(good.value()->capabilities().snapshot);
+  CHECK(good.value()->capabilities().snapshot);
   CHECK(make(Value::object().set("subnet", "10.50.0.0/16")).value()->controller_address() ==
         "10.50.0.1");
 

@@ -230,7 +230,7 @@ TEST_CASE("the qemu connector is registered as type qemu and says what it can do
   REQUIRE(made.ok());
   CHECK(made.value()->controller_address() == "10.214.0.1");
   CHECK(made.value()->capabilities().console_log);
-  CHECK_FALSE(made.value()->capabilities().snapshot);
+  CHECK(made.value()->capabilities().snapshot);
   auto bad = registry.make(CloudConfig{"vms", "qemu", Value::object().set("accel", "fast")}, env);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message() == "cloud vms: accel must be auto, kvm or tcg, not \"fast\"");

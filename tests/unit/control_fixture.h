@@ -106,8 +106,9 @@ struct FakeClouds final : Clouds {
     return CloudState{CloudState::Phase::kReady};
   }
   std::set<std::string> cannot_snapshot;  // clouds
-  connectors::Capabilities capabilities(const std::string& cloud) override {
-    return connectors::Capabilities{cannot_snapshot.count(cloud) == 0, true};
+  Status check_snapshot(const std::string& cloud, const Value&) override {
+    if (cannot_snapshot.count(cloud) == 0) return ok_status();
+    return Error(Code::kFailedPrecondition, "cloud " + cloud + " cannot snapshot machines");
   }
   Result<std::string> console_log(const std::string&, const std::string& machine_id) override {
     auto it = consoles.find(machine_id);
