@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "common/fs.h"
 #include "connectors/common/command.h"
@@ -14,8 +15,8 @@
 namespace slipway::connectors::local {
 namespace {
 
-// Copying a layer of a few hundred megabytes takes seconds; ten minutes
-// cover gigabytes on a slow disk.
+// Copying or packing a layer of a few hundred megabytes takes seconds; ten
+// minutes cover gigabytes on a slow disk.
 constexpr std::chrono::minutes kCopyTimeout{10};
 
 // What populate_upper() wrote for the one machine the image was built on.
@@ -30,6 +31,39 @@ Status copy_tree(const std::string& from, const std::string& to) {
   // GNU cp -a keeps trusted.overlay.* attributes and whiteout devices.
   return run_checked({cp, "-a", "--", from + "/.", to}, "", kCopyTimeout,
                      "cannot copy " + from + " to " + to);
+}
+
+}  // namespace
+
+namespace {
+
+// Files, directories and links under `path`, itself included.
+int64_t count_inodes(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode)) return 1;
+  int64_t total = 1;
+  auto names = fs::list_dir(path);
+  for (const auto& name : names.ok() ? *names : std::vector<std::string>{})
+    total += count_inodes(path + "/" + name);
+  return total;
+}
+
+// DIR/layer.ext4 of the directory `tree`: room for what it holds and a
+// margin for the file system's own metadata, no journal (it is only ever
+// read), no lost+found (a machine would see it at its root).
+Status make_layer_file(const std::string& tree, const std::string& file) {
+  SLIPWAY_ASSIGN_OR_RETURN(std::string mke2fs, find_program("mke2fs"));
+  SLIPWAY_ASSIGN_OR_RETURN(std::string debugfs, find_program("debugfs"));
+  const int64_t inodes = count_inodes(tree);
+  const int64_t bytes = fs::disk_usage(tree) * 5 / 4 + inodes * 512 + (32 << 20);
+  const std::string kib = std::to_string(bytes / 1024) + "k";
+  SLIPWAY_RETURN_IF_ERROR(run_checked({mke2fs, "-q", "-F", "-t", "ext4", "-O", "^has_journal",
+                                       "-m", "0", "-N", std::to_string(inodes + 1024), "-d", tree,
+                                       file, kib},
+                                      "", kCopyTimeout, "cannot make the image's layer " + file));
+  return run_checked({debugfs, "-w", "-R", "rmdir /lost+found", file}, "", kCopyTimeout,
+                     "cannot finish the image's layer " + file);
 }
 
 }  // namespace
@@ -57,8 +91,11 @@ Result<Value> take_image_layer(const std::string& upper, const Value& reference,
   // The agent's progress, logs and reports are the build's, not the image's.
   SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(layer + kAgentStateDirInMachine));
   (void)::rmdir((layer + "/etc/slipway").c_str());  // only when empty
+  const std::string file = dir + "/layer.ext4";
+  SLIPWAY_RETURN_IF_ERROR(make_layer_file(layer, file));
+  SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(layer));
   Value out = reference;
-  out.set("layer", layer);
+  out.set("layer", file);
   return out;
 }
 
@@ -67,18 +104,15 @@ Result<std::string> image_layer(const Value& reference) {
   if (layer.is_null()) return std::string();
   if (!layer.is_string() || layer.str().empty() || layer.str()[0] != '/') {
     return Error(Code::kInvalidArgument,
-                 "the image's local layer must be the absolute path of a directory");
+                 "the image's local layer must be the absolute path of a file");
   }
   struct stat st {};
-  if (::stat(layer.str().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (::stat(layer.str().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Error(Code::kNotFound, "the image's layer " + layer.str() +
                                       " is missing: build the image again (slipway image build)");
   }
+  SLIPWAY_RETURN_IF_ERROR(check_layer_path(layer.str()));
   return layer.str();
-}
-
-Status copy_image_layer(const std::string& layer, const std::string& upper) {
-  return copy_tree(layer, upper);
 }
 
 }  // namespace slipway::connectors::local

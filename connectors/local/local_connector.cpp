@@ -135,10 +135,6 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   };
   // The record goes first: it reserves the address across a restart.
   if (Status s = dir.write_record(record); !s.ok()) return undo(s.error());
-  // A built image's machine starts with the image's layer as its own.
-  if (!layer->empty()) {
-    if (Status s = copy_image_layer(*layer, dir.upper()); !s.ok()) return undo(s.error());
-  }
   UpperLayer own{*hostname, format_ipv4(*address), spec.platform, &spec.context, env_.agent_path};
   if (Status s = populate_upper(dir, *lower, own); !s.ok()) return undo(s.error());
   if (Status s = add_machine_network(runtime.tools, settings_.bridge, record); !s.ok()) {
@@ -153,6 +149,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   }
   args.machine_dir = dir.path();
   args.lower = *lower;
+  args.layer = *layer;
   args.netns = std::string(kNetnsDir) + "/" + record.netns;
   args.hostname = *hostname;
   args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);

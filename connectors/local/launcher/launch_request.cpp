@@ -32,6 +32,9 @@ Result<LaunchRequest> parse_launch_request(int argc, char** argv) {
       r.machine_dir = value;
     } else if (flag == "--lower") {
       r.lower = value;
+    } else if (flag == "--layer") {
+      if (!absolute(value)) return usage("--layer needs an absolute path");
+      r.layer = value;
     } else if (flag == "--netns") {
       r.netns = value;
     } else if (flag == "--hostname") {

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -93,12 +95,52 @@ void bind_agent_socket(const std::string& root, const std::string& host_dir) {
         what);
 }
 
+// A built image's layer (an ext4 file system in a file), read-only at DIR,
+// from a loop device that frees itself when the last mount of it goes: with
+// the machine's mount namespace. Its own file system, so overlayfs can stack
+// it over the host's root (layers of one file system may not nest).
+void mount_layer(const std::string& image, const std::string& dir) {
+  int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+  check(control, "cannot open /dev/loop-control for the image's layer");
+  int backing = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+  check(backing, "cannot open the image's layer " + image);
+  for (int attempt = 0;; ++attempt) {
+    int n = ::ioctl(control, LOOP_CTL_GET_FREE);
+    check(n, "cannot get a free loop device for the image's layer");
+    const std::string device = "/dev/loop" + std::to_string(n);
+    int loop = ::open(device.c_str(), O_RDONLY | O_CLOEXEC);
+    check(loop, "cannot open " + device);
+    loop_config config {};
+    config.fd = static_cast<uint32_t>(backing);
+    config.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+    if (::ioctl(loop, LOOP_CONFIGURE, &config) != 0) {
+      ::close(loop);
+      // Another launcher took it between the two calls: take the next.
+      if (errno == EBUSY && attempt < 16) continue;
+      fail("cannot attach the image's layer to " + device);
+    }
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) fail("cannot create " + dir);
+    check(::mount(device.c_str(), dir.c_str(), "ext4", MS_RDONLY, "noload"),
+          "cannot mount the image's layer from " + device);
+    ::close(loop);  // the mount holds it now; autoclear frees it with the mount
+    break;
+  }
+  ::close(backing);
+  ::close(control);
+}
+
 void mount_root(const LaunchRequest& r) {
   const std::string root = r.machine_dir + "/merged";
   // Nothing mounted from here on may propagate back to the host.
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
         "cannot make the machine's mounts private");
-  const std::string layers = "lowerdir=" + r.lower + ",upperdir=" + r.machine_dir +
+  std::string lower = r.lower;
+  if (!r.layer.empty()) {
+    const std::string layer_dir = r.machine_dir + "/image";
+    mount_layer(r.layer, layer_dir);
+    lower = layer_dir + ":" + r.lower;
+  }
+  const std::string layers = "lowerdir=" + lower + ",upperdir=" + r.machine_dir +
                              "/upper,workdir=" + r.machine_dir + "/work";
   check(::mount("overlay", root.c_str(), "overlay", 0, layers.c_str()),
         "cannot mount the overlay root file system on " + root);
