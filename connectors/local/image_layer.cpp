@@ -94,25 +94,35 @@ Result<Value> take_image_layer(const std::string& upper, const Value& reference,
   const std::string file = dir + "/layer.ext4";
   SLIPWAY_RETURN_IF_ERROR(make_layer_file(layer, file));
   SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(layer));
+  SLIPWAY_ASSIGN_OR_RETURN(std::vector<std::string> below, image_layers(reference));
+  Value layers = Value::array();
+  layers.push(file);
+  for (const auto& l : below) layers.push(l);
   Value out = reference;
-  out.set("layer", file);
+  out.set("layers", layers);
   return out;
 }
 
-Result<std::string> image_layer(const Value& reference) {
-  const Value& layer = reference["layer"];
-  if (layer.is_null()) return std::string();
-  if (!layer.is_string() || layer.str().empty() || layer.str()[0] != '/') {
+Result<std::vector<std::string>> image_layers(const Value& reference) {
+  const Value& layers = reference["layers"];
+  std::vector<std::string> out;
+  if (layers.is_null()) return out;
+  auto invalid = [] {
     return Error(Code::kInvalidArgument,
-                 "the image's local layer must be the absolute path of a file");
+                 "the image's local layers must be a list of at most 32 absolute paths of files");
+  };
+  if (!layers.is_array() || layers.items().size() > 32) return invalid();
+  for (const auto& layer : layers.items()) {
+    if (!layer.is_string() || layer.str().empty() || layer.str()[0] != '/') return invalid();
+    struct stat st {};
+    if (::stat(layer.str().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Error(Code::kNotFound, "the image's layer " + layer.str() +
+                                        " is missing: build the image again (slipway image build)");
+    }
+    SLIPWAY_RETURN_IF_ERROR(check_layer_path(layer.str()));
+    out.push_back(layer.str());
   }
-  struct stat st {};
-  if (::stat(layer.str().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error(Code::kNotFound, "the image's layer " + layer.str() +
-                                      " is missing: build the image again (slipway image build)");
-  }
-  SLIPWAY_RETURN_IF_ERROR(check_layer_path(layer.str()));
-  return layer.str();
+  return out;
 }
 
 }  // namespace slipway::connectors::local

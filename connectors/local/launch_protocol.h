@@ -2,7 +2,7 @@
 // line and its one-line answer. Header-only, so the launcher links nothing of
 // Slipway's.
 //
-//   slipway-local-launch --dir MACHINE_DIR --lower DIR [--layer IMAGE] --netns PATH
+//   slipway-local-launch --dir MACHINE_DIR --lower DIR [--layer IMAGE]... --netns PATH
 //                        --hostname NAME [--address A.B.C.D/PREFIX --gateway G]
 //                        [--hide PATH]... [--cgroup DIR]... [--agent-socket-dir DIR]
 //                        -- COMMAND [ARG]...
@@ -11,9 +11,10 @@
 // the machine is inside its limits from its first process on. It joins the
 // network namespace at PATH, configures lo and eth0 there,
 // starts the machine's PID 1 in new pid, mount, uts and ipc namespaces over
-// an overlay of DIR (lower) and MACHINE_DIR/upper (with IMAGE, a built
+// an overlay of DIR (lower) and MACHINE_DIR/upper (with each IMAGE, a built
 // image's layer as an ext4 file system, mounted read-only from a loop device
-// that goes with the machine, between the two), binds the directory of
+// that goes with the machine, between the two: the first the topmost),
+// binds the directory of
 // the controller's Unix socket for agents read-only at
 // kAgentSocketDirInMachine when given, and execs COMMAND in it.
 // On standard output it then prints "ok PID START" (the host pid of the
@@ -42,7 +43,7 @@ using connectors::read_process_stamp;
 struct LaunchRequest {
   std::string machine_dir;  // holds upper/, work/, merged/ and console.log
   std::string lower;        // the overlay's lower layer; "/" for the host's root
-  std::string layer;        // a built image's layer file (image_layer.h), or ""
+  std::vector<std::string> layers;  // a built image's layer files, topmost first (image_layer.h)
   std::string netns;        // path of the named network namespace to join
   std::string hostname;
   std::string address;               // "10.213.0.7/24", or "" to leave eth0 alone

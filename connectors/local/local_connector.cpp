@@ -107,8 +107,8 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   if (!hostname.ok()) return fail(hostname.error());
   auto lower = resolve_rootfs(spec.reference, env_.images_dir);
   if (!lower.ok()) return fail(lower.error());
-  auto layer = image_layer(spec.reference);
-  if (!layer.ok()) return fail(layer.error());
+  auto layers = image_layers(spec.reference);
+  if (!layers.ok()) return fail(layers.error());
   if (::access(env_.agent_path.c_str(), R_OK) != 0) {
     return fail(Error(Code::kFailedPrecondition, "the agent " + env_.agent_path + " is missing"));
   }
@@ -149,7 +149,7 @@ Result<Machine> LocalConnector::launch_one(const MachineSpec& spec, const Runtim
   }
   args.machine_dir = dir.path();
   args.lower = *lower;
-  args.layer = *layer;
+  args.layers = *layers;
   args.netns = std::string(kNetnsDir) + "/" + record.netns;
   args.hostname = *hostname;
   args.address = format_ipv4(*address) + "/" + std::to_string(settings_.subnet.prefix);

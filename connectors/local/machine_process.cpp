@@ -71,7 +71,7 @@ std::vector<std::string> launch_command(const std::string& launcher, const Launc
   std::vector<std::string> argv = {launcher,   "--dir",      args.machine_dir,
                                    "--lower",  args.lower,   "--netns",
                                    args.netns, "--hostname", args.hostname};
-  if (!args.layer.empty()) argv.insert(argv.end(), {"--layer", args.layer});
+  for (const auto& layer : args.layers) argv.insert(argv.end(), {"--layer", layer});
   if (!args.address.empty()) {
     argv.insert(argv.end(), {"--address", args.address, "--gateway", args.gateway});
   }

@@ -39,12 +39,13 @@ constexpr const char* kChild = R"yaml(kind: image
 name: tests/built/child
 parent: tests/built
 parameters:
-  outputs: [child]
+  outputs: [child, child_marker]
 scripts:
   post-install: |
     echo child >> /var/lib/built/ran
   deployment: |
     ss-set child "$(tr '\n' , < /var/lib/built/ran)"
+    ss-set child_marker "$(cat /etc/built-marker)"
 )yaml";
 
 // The builds `image list --json` shows of `name`, as "cloud:state" words.
@@ -126,6 +127,8 @@ TEST_CASE("a built image on local boots with its install steps done and skips th
   INFO("deploy said:\n" << child_out.err << "\nslipwayd log:\n" << read_text(h.log()));
   REQUIRE(child_out.status == 0);
   CHECK(h.param(child, "child.1:child") == "pre,post,child,");
+  // The parent's files the child's steps never touched are there too.
+  CHECK(h.param(child, "child.1:child_marker") == "v1");
   Value child_shown = h.show(child);
   REQUIRE(child_shown["nodes"].items().size() == 1);
   CHECK(child_shown["nodes"].items()[0]["boots_image"].str() == "tests/built/child@1");

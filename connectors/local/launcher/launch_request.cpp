@@ -34,7 +34,8 @@ Result<LaunchRequest> parse_launch_request(int argc, char** argv) {
       r.lower = value;
     } else if (flag == "--layer") {
       if (!absolute(value)) return usage("--layer needs an absolute path");
-      r.layer = value;
+      if (r.layers.size() >= 32) return usage("at most 32 --layer");
+      r.layers.push_back(value);
     } else if (flag == "--netns") {
       r.netns = value;
     } else if (flag == "--hostname") {

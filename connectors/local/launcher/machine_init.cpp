@@ -135,11 +135,13 @@ void mount_root(const LaunchRequest& r) {
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
         "cannot make the machine's mounts private");
   std::string lower = r.lower;
-  if (!r.layer.empty()) {
-    const std::string layer_dir = r.machine_dir + "/image";
-    mount_layer(r.layer, layer_dir);
-    lower = layer_dir + ":" + r.lower;
+  std::string layers_above;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const std::string layer_dir = r.machine_dir + "/image." + std::to_string(i);
+    mount_layer(r.layers[i], layer_dir);
+    layers_above += layer_dir + ":";
   }
+  lower = layers_above + r.lower;
   const std::string layers = "lowerdir=" + lower + ",upperdir=" + r.machine_dir +
                              "/upper,workdir=" + r.machine_dir + "/work";
   check(::mount("overlay", root.c_str(), "overlay", 0, layers.c_str()),
