@@ -9,6 +9,19 @@ namespace slipway::cli {
 
 namespace cp = control_protocol;
 
+namespace {
+
+// Builds take from a tenth of a second to many minutes.
+std::string build_time(int64_t ms) {
+  if (ms <= 0) return "-";
+  if (ms >= 10000) return human_duration(ms);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", static_cast<double>(ms) / 1000);
+  return text;
+}
+
+}  // namespace
+
 void add_image_commands(CLI::App& app, Session& session, Outcome& outcome) {
   auto* image = app.add_subcommand("image", "the image factory: build images once, deploy them");
   image->require_subcommand(1);
@@ -60,6 +73,10 @@ void add_image_commands(CLI::App& app, Session& session, Outcome& outcome) {
       return;
     }
     if (session.json) return session.print_json(*result);
+    if (result->items().empty()) {
+      std::printf("no built images%s\n", list_name->empty() ? "" : (" of " + *list_name).c_str());
+      return;
+    }
     Table table({"IMAGE", "CLOUD", "STATE", "SIZE", "BUILT", "BUILD TIME", "ID"});
     for (const auto& i : result->items()) {
       const int64_t at = i["finished_at"].as_int() > 0 ? i["finished_at"].as_int()
@@ -69,7 +86,7 @@ void add_image_commands(CLI::App& app, Session& session, Outcome& outcome) {
                      ? human_bytes(i["size_bytes"].as_int())
                      : "-",
                  local_time(at),
-                 i["build_ms"].as_int() > 0 ? human_duration(i["build_ms"].as_int()) : "-",
+                 build_time(i["build_ms"].as_int()),
                  i["id"].str()});
     }
     std::fputs(table.render().c_str(), stdout);
