@@ -113,9 +113,10 @@ shutdown=$(since "$halting" "${converting:-$finished}")
 compact=$(since "$converting" "$finished")
 
 # After wall_s, not in it: the image is read with debugfs from a raw copy (no
-# mount). Its two files must hold what site.sh wrote, and nginx must be there
-# (else the build failed); its journal gives the guest's own times, the
-# kernel's uptime when sshd listened and when Packer's login was accepted.
+# mount). Its two files must hold what site.sh wrote, nginx must be there and
+# its file system must be clean (else the build failed); its journal gives
+# the guest's own times, the kernel's uptime when sshd listened and when
+# Packer's login was accepted.
 # PACKER_CHECK=0 skips all this.
 sshd_s=unknown
 login_s=unknown
@@ -131,6 +132,11 @@ if [ "${PACKER_CHECK:-1}" = 1 ]; then
     [ "$(file_of /var/www/html/index.html)" != "hello from a built image" ] ||
     ! debugfs -R "stat /usr/sbin/nginx" "$raw" 2>/dev/null | grep -q 'Type: regular'; then
     echo "$0: $disk lacks nginx or what site.sh writes" >&2
+    exit 1
+  fi
+  # The VM powered off cleanly: ext4 was unmounted, no journal to replay.
+  if ! dumpe2fs -h "$raw" 2>/dev/null | grep -q '^Filesystem state: *clean$'; then
+    echo "$0: the file system in $disk was not cleanly unmounted" >&2
     exit 1
   fi
   if debugfs -R "rdump /var/log/journal $journal" "$raw" >/dev/null 2>&1; then
