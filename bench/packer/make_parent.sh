@@ -85,14 +85,6 @@ make_rootfs() {
   # by DHCP and answers DNS at 10.0.2.3. systemd-networkd (in the image, not
   # enabled there) asks for the lease; nothing writes resolv.conf from it
   # (no resolved), so the slirp resolver is written here.
-  cat >"$new/etc/systemd/network/20-packer-dhcp.network" <<NET
-# bench/packer: the Packer build VM's NIC, by DHCP from qemu's user network.
-[Match]
-Name=en* eth*
-
-[Network]
-DHCP=ipv4
-NET
   chroot "$new" systemctl enable systemd-networkd.service >/dev/null 2>&1
   echo "nameserver 10.0.2.3" >"$new/etc/resolv.conf"
 
@@ -105,9 +97,39 @@ NET
   mv "$new" "$rootfs"
 }
 
+# Writes FILE with the content on standard input unless it has it already
+# (so the disk is made again only when something changed).
+put() {
+  cat >"$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
+
+# DHCP only where Packer boots it: a Slipway machine's network comes from
+# slipway.ip on its kernel command line, and networkd waiting for a lease
+# there would hold network-online.target (which the agent's unit wants) for
+# wait-online's two minutes.
+configure_network() {
+  mkdir -p "$1/etc/systemd/network" "$1/etc/systemd/system/systemd-networkd-wait-online.service.d"
+  put "$1/etc/systemd/network/20-packer-dhcp.network" <<NET
+# bench/packer: the Packer build VM's NIC, by DHCP from qemu's user network.
+[Match]
+Name=en* eth*
+KernelCommandLine=!slipway.ip
+
+[Network]
+DHCP=ipv4
+NET
+  put "$1/etc/systemd/system/systemd-networkd-wait-online.service.d/slipway-bench.conf" <<UNIT
+# bench/packer: nothing to wait for on a Slipway machine (slipway-boot set it up).
+[Unit]
+ConditionKernelCommandLine=!slipway.ip
+UNIT
+}
+
 if [ ! -d "$rootfs" ]; then
   make_rootfs
 fi
+configure_network "$rootfs"
 
 # --- kernel and initrd: the reference image's --------------------------------
 for file in vmlinuz initrd.img; do
