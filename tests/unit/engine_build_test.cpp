@@ -180,14 +180,17 @@ TEST_CASE("a build's run that fails before Ready is never snapshotted and its bu
   f.boot_all(run.id);
   f.engine->on_message(AgentIdentity{run.id, "server.1"},
                        proto::StepDone{run.node.plan.steps.back().id, 1, "sync: I/O error"});
-  f.engine->on_message(AgentIdentity{run.id, "server.1"}, proto::Abort{1, "sync failed", false});
   f.finish_state(run.id, "SendingReports");
   REQUIRE(f.state(run.id) == DeploymentState::kFinalizing);
   f.terminate_all(run.id);
   CHECK(f.state(run.id) == DeploymentState::kAborted);
   CHECK(f.provisioner.snapshots.empty());
-  CHECK(build_of(f, run).state == BuildState::kFailed);
-  CHECK_FALSE(build_of(f, run).error.empty());
+  ImageBuild failed = build_of(f, run);
+  CHECK(failed.state == BuildState::kFailed);
+  // The step and its last stderr line, as `image list` shows them.
+  CHECK_THAT(failed.error, Catch::Contains("post-install script of t/server@1"));
+  CHECK_THAT(failed.error, Catch::Contains("sync: I/O error"));
+  CHECK_FALSE(fs::exists(run.build.dir));
 }
 
 TEST_CASE("a build's run found snapshotting after a restart aborts, and the build failed",
@@ -221,4 +224,24 @@ TEST_CASE("a build made ready before a restart lets its run finalize to Done",
   f.terminate_all(run.id);
   CHECK(f.state(run.id) == DeploymentState::kDone);
   CHECK(build_of(f, run).state == BuildState::kReady);
+}
+
+TEST_CASE("a build's run terminated during its snapshot ends with the build failed, not ready",
+          "[engine][image-builds]") {
+  Fixture f;
+  BuildRun run = start_build(f);
+  run_to_ready(f, run);
+  REQUIRE(f.provisioner.snapshots.size() == 1);
+
+  REQUIRE(f.engine->terminate(f.owner, run.id).ok());
+  f.terminate_all(run.id);
+  CHECK(f.engine->active(run.id) == nullptr);
+  CHECK(build_of(f, run).state == BuildState::kFailed);
+  // The connector's late answer makes nothing of the cancelled build.
+  f.engine->on_snapshotted(run.id, "server.1", Snapshot{Value::object().set("rootfs", "r"), 1});
+  CHECK(build_of(f, run).state == BuildState::kFailed);
+  // The next build is not refused: none runs.
+  auto again = plan_build(f.owner, "t/server", "", f.catalog, f.config, f.builds);
+  REQUIRE(again.ok());
+  CHECK(f.builds.begin(again->chain, run.node.cloud, again->base).ok());
 }
