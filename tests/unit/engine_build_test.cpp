@@ -14,9 +14,9 @@ using namespace slipway::controller::engine_test;
 namespace {
 
 struct BuildRun {
-  std::string id;     // the deployment
-  ImageBuild build;   // as begun
-  NodePlan node;      // the build's one node
+  std::string id;    // the deployment
+  ImageBuild build;  // as begun
+  NodePlan node;     // the build's one node
 };
 
 // Starts a build of t/server on the default cloud, as image.build does.

@@ -146,8 +146,7 @@ TEST_CASE("a ready build replaces the older one of its image and cloud, files an
   CHECK(f.builds.bytes().value() == 4096 + 100);
 }
 
-TEST_CASE("a failed build loses its files and keeps its record with the reason",
-          "[image-builds]") {
+TEST_CASE("a failed build loses its files and keeps its record with the reason", "[image-builds]") {
   Fixture f;
   ImageBuild b = f.begun("a/top", "local", "d-1");
   REQUIRE(fs::write_file_atomic(b.dir + "/disk", "half a disk", 0600).ok());
@@ -280,8 +279,7 @@ TEST_CASE("removing builds refuses while one runs and takes their files otherwis
   CHECK(f.builds.remove("a/mid", "").value().empty());  // none: not an error here
 }
 
-TEST_CASE("removing an image version removes its builds that are not running",
-          "[image-builds]") {
+TEST_CASE("removing an image version removes its builds that are not running", "[image-builds]") {
   Fixture f;
   ImageBuild v1 = f.ready_build("a/top", "local");
   ImageBuild v1_running = f.begun("a/top", "qemu", "d-5");

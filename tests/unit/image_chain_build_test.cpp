@@ -16,8 +16,9 @@ namespace {
 // base/os (a reference image) <- a/mid <- a/top, every module at version 1.
 std::map<std::string, std::string> modules() {
   return {
-      {"base/os", "kind: image\nname: base/os\nplatform: debian\n"
-                  "reference: {local: {rootfs: host}}\n"},
+      {"base/os",
+       "kind: image\nname: base/os\nplatform: debian\n"
+       "reference: {local: {rootfs: host}}\n"},
       {"a/mid", R"(kind: image
 name: a/mid
 description: the middle
@@ -100,10 +101,10 @@ TEST_CASE("a machine booting a build skips what the build holds, runs every depl
   // A build of base/os and a/mid: a/top's install steps remain, git is
   // already installed (a/mid has it) and is not asked again.
   auto on_mid = chain.plan(2);
-  CHECK(ids(on_mid) ==
-        std::vector<std::string>{"pre-install:a/top@1", "packages", "post-install:a/top@1",
-                                 "deployment:a/mid@1", "deployment:a/top@1", "report:a/mid@1",
-                                 "report:a/top@1"});
+  CHECK(ids(on_mid) == std::vector<std::string>{"pre-install:a/top@1", "packages",
+                                                "post-install:a/top@1", "deployment:a/mid@1",
+                                                "deployment:a/top@1", "report:a/mid@1",
+                                                "report:a/top@1"});
   CHECK(packages_step(on_mid).packages == std::vector<std::string>{"jq"});
   CHECK(on_mid.steps[0].body == "top-pre");
   CHECK(on_mid.steps[3].body == "mid-run");
@@ -132,8 +133,7 @@ TEST_CASE("a build's machine installs what the image adds, then syncs, and deplo
         std::vector<std::string>{"pre-install:a/mid@1", "pre-install:a/top@1", "packages",
                                  "post-install:a/mid@1", "post-install:a/top@1",
                                  "post-install:sync:a/top@1"});
-  CHECK(packages_step(from_reference).packages ==
-        std::vector<std::string>{"curl", "git", "jq"});
+  CHECK(packages_step(from_reference).packages == std::vector<std::string>{"curl", "git", "jq"});
   for (const auto& step : from_reference.steps) {
     INFO(step.id);
     CHECK(step.name != "deployment");

@@ -20,9 +20,8 @@ struct Handlers : engine_test::Fixture {
   ImageHandlers handlers{*engine, catalog, builds, clouds, events, config};
 
   using Method = void (ImageHandlers::*)(const Caller&, const Value&, Reply);
-  std::shared_ptr<RecordingSink> run(Method method, const std::string& op,
-                                     const std::string& name, const Caller& caller,
-                                     const std::string& cloud = "") {
+  std::shared_ptr<RecordingSink> run(Method method, const std::string& op, const std::string& name,
+                                     const Caller& caller, const std::string& cloud = "") {
     return call(handlers, method, caller, cp::encode(cp::ImageRequest{op, name, cloud}));
   }
   std::shared_ptr<RecordingSink> build(const std::string& name, const Caller& caller,
@@ -36,9 +35,7 @@ struct Handlers : engine_test::Fixture {
                                     const std::string& cloud = "") {
     return run(&ImageHandlers::remove, std::string(cp::kImageRm), name, caller, cloud);
   }
-  void share_server() {
-    REQUIRE(catalog.share(owner, "t/server", Visibility::kPublic, "").ok());
-  }
+  void share_server() { REQUIRE(catalog.share(owner, "t/server", Visibility::kPublic, "").ok()); }
   // The states image.list shows, in its order.
   std::vector<std::string> states(const std::string& name, const Caller& caller) {
     std::vector<std::string> out;
@@ -74,8 +71,7 @@ TEST_CASE("image.build starts a run that builds the image and answers with it", 
   CHECK(f.provisioner.launches.size() == 1);
 }
 
-TEST_CASE("only the owner of an image or an admin may build it or remove its builds",
-          "[control]") {
+TEST_CASE("only the owner of an image or an admin may build it or remove its builds", "[control]") {
   Handlers f;
   // A module the caller cannot see is not found, as everywhere.
   CHECK(f.build("t/server", stranger())->code() == "not-found");
@@ -92,8 +88,7 @@ TEST_CASE("only the owner of an image or an admin may build it or remove its bui
   CHECK(by_admin->ok());
 }
 
-TEST_CASE("image.build refuses a cloud that cannot snapshot before anything exists",
-          "[control]") {
+TEST_CASE("image.build refuses a cloud that cannot snapshot before anything exists", "[control]") {
   Handlers f;
   f.clouds.cannot_snapshot.insert("local");
   auto refused = f.build("t/server", f.owner);
@@ -130,7 +125,9 @@ TEST_CASE("image.list shows each build's state, and stale once the image asks ot
   CHECK(b["deployment"].str() == started->result()["id"].str());
 
   // A new version that only changes the description keeps it ready...
-  REQUIRE(f.catalog.push(f.owner, {{"s", std::string(engine_test::kServer) + "description: again\n"}}).ok());
+  REQUIRE(
+      f.catalog.push(f.owner, {{"s", std::string(engine_test::kServer) + "description: again\n"}})
+          .ok());
   CHECK(f.states("t/server", f.owner) == std::vector<std::string>{"ready"});
   // ...one that changes the post-install makes it stale.
   std::string changed = engine_test::kServer;
