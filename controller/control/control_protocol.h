@@ -56,10 +56,10 @@ inline constexpr std::string_view kImageRm = "image.rm";
 
 // Every operation, for tests and the fuzz target.
 inline constexpr std::string_view kOperations[] = {
-    kDeploy,      kList,           kShow,     kParams,      kGet,        kSet,
-    kAbort,       kTerminate,      kReports,  kConsole,     kModulePush, kModuleList,
-    kModuleShow,  kModuleVersions, kModuleRm, kModuleShare, kStatus,     kAgentAdd,
-    kAgentRevoke, kAgentList,      kWatch,    kLogs,        kEvents};
+    kDeploy,    kList,        kShow,       kParams,     kGet,         kSet,        kAbort,
+    kTerminate, kReports,     kConsole,    kModulePush, kModuleList,  kModuleShow, kModuleVersions,
+    kModuleRm,  kModuleShare, kStatus,     kAgentAdd,   kAgentRevoke, kAgentList,  kWatch,
+    kLogs,      kEvents,      kImageBuild, kImageList,  kImageRm};
 
 // Request fields.
 inline constexpr std::string_view kId = "id";

@@ -46,6 +46,9 @@ std::vector<Value> cli_requests() {
       cp::encode(cp::WatchRequest{"d-1", "Done", 30}),
       cp::encode(cp::LogsRequest{"d-1", "server.1", true}),
       cp::encode(cp::EventsRequest{true}),
+      cp::encode(cp::ImageRequest{std::string(cp::kImageBuild), "t/server@2", "qemu"}),
+      cp::encode(cp::ImageRequest{std::string(cp::kImageList), "t/server", ""}),
+      cp::encode(cp::ImageRequest{std::string(cp::kImageRm), "t/server", "local"}),
   };
 }
 
