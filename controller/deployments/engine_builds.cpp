@@ -18,10 +18,11 @@ const NodePlan* build_node(const Deployment& d) {
 
 bool DeploymentEngine::holds_for_snapshot(Deployment& d) {
   const NodePlan* node = build_node(d);
-  if (node == nullptr || d.aborted || d.terminate_requested || snapshotted_.count(d.id)) {
-    return false;
-  }
+  if (node == nullptr) return false;
+  // A snapshot under way holds the run even when it is cancelled or
+  // aborted meanwhile: its machine is not removed under the connector.
   if (snapshotting_.count(d.id)) return true;
+  if (d.aborted || d.terminate_requested || snapshotted_.count(d.id)) return false;
   auto live = d.live(node->name);
   if (live.size() != 1) {
     raise_abort(d, "a build needs exactly one machine; it has " + std::to_string(live.size()));
@@ -70,6 +71,12 @@ void DeploymentEngine::on_snapshotted(const std::string& id, const std::string& 
   // Its agent went with the machine: the instance is finalized from here.
   instance->phase = InstancePhase::kTerminating;
   save(*d, *instance);
+  if (d->aborted || d->terminate_requested) {
+    // Cancelled or aborted while the image was made: it is not kept
+    // (end_build() records the build failed and removes its files).
+    advance(*d);
+    return;
+  }
   Status recorded = snapshot.ok()
                         ? builds_.ready(node->builds, snapshot->reference, snapshot->size_bytes)
                         : Status(snapshot.error());

@@ -175,6 +175,13 @@ TEST_CASE("a second build of the same image and cloud is refused while the first
   std::string id = first.out.substr(0, first.out.find('\n'));
   CHECK(h.cli({"wait", id, "--state", "Done"}, "", 300000).status == 0);
   CHECK(builds_of(h, "tests/built") == "local:ready");
+  // Removing the module version a build was made of removes the build.
+  Output rm = h.cli({"module", "rm", "tests/built@1"});
+  INFO(rm.err);
+  CHECK(rm.status == 0);
+  CHECK(h.cli_json({"image", "list"}).items().empty());
+  auto left = fs::list_dir(h.dir() + "/data/builds");
+  CHECK((left.ok() ? left->size() : 0) == 0);
   CHECK(h.leftovers_text() == "");
 }
 
