@@ -302,6 +302,27 @@ Status Controller::start_deployments() {
         engine_->on_snapshotted(d, i, s);
       });
   SLIPWAY_RETURN_IF_ERROR(engine_->start());
+  // Build files that live machines boot stay until those runs are over.
+  builds_->set_in_use([this] {
+    std::set<std::string> dirs;
+    for (const auto& id : engine_->active_ids()) {
+      const Deployment* d = engine_->active(id);
+      if (d == nullptr || is_final(d->state)) continue;
+      for (const auto& node : d->nodes) {
+        auto named = builds_->dirs_named_in(node.reference);
+        dirs.insert(named.begin(), named.end());
+      }
+    }
+    return dirs;
+  });
+  engine_->subscribe([this](const EngineNotice& notice) {
+    if (notice.kind != EngineNotice::Kind::kState) return;
+    const Deployment* d = engine_->active(notice.deployment);
+    if (d == nullptr || !is_final(d->state)) return;
+    if (Status s = builds_->collect(); !s.ok()) {
+      LOG_WARN("cannot remove unused build files: %s", s.error().message().c_str());
+    }
+  });
   // What a build left when the controller stopped under it: no half image.
   SLIPWAY_RETURN_IF_ERROR(builds_->recover(engine_->active_ids()));
   // Clouds are prepared (and rid of what a crash left) before the engine

@@ -205,7 +205,7 @@ Status ImageBuilds::ready(const std::string& id, const Value& reference, int64_t
   SLIPWAY_ASSIGN_OR_RETURN(auto others, of_cloud(b->name, b->cloud));
   for (const auto& old : others) {
     if (old.id == id || old.state == BuildState::kBuilding) continue;
-    SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(old.dir));
+    SLIPWAY_RETURN_IF_ERROR(remove_files(old));
     SLIPWAY_RETURN_IF_ERROR(rows_.remove(old.id));
   }
   return ok_status();
@@ -233,7 +233,7 @@ Result<std::vector<ImageBuild>> ImageBuilds::remove(const std::string& name,
     }
   }
   for (const auto& b : builds) {
-    SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(b.dir));
+    SLIPWAY_RETURN_IF_ERROR(remove_files(b));
     SLIPWAY_RETURN_IF_ERROR(rows_.remove(b.id));
   }
   return builds;
@@ -245,7 +245,7 @@ Result<std::vector<ImageBuild>> ImageBuilds::remove_version(const std::string& n
   std::vector<ImageBuild> removed;
   for (auto& b : builds) {
     if (b.version != version || b.state == BuildState::kBuilding) continue;
-    SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(b.dir));
+    SLIPWAY_RETURN_IF_ERROR(remove_files(b));
     SLIPWAY_RETURN_IF_ERROR(rows_.remove(b.id));
     removed.push_back(std::move(b));
   }
@@ -260,18 +260,50 @@ Status ImageBuilds::recover(const std::set<std::string>& active) {
       LOG_WARN("build %s of %s on %s: its run %s is over; the build failed", b.id.c_str(),
                b.ref().c_str(), b.cloud.c_str(), b.deployment.c_str());
       SLIPWAY_RETURN_IF_ERROR(failed(b.id, "the controller stopped during the build"));
-      continue;
     }
-    if (b.state != BuildState::kFailed) kept.insert(b.dir.substr(b.dir.rfind('/') + 1));
   }
+  return collect();
+}
+
+Status ImageBuilds::collect() {
   if (!fs::exists(root_)) return ok_status();
+  SLIPWAY_ASSIGN_OR_RETURN(auto builds, list(""));
+  std::set<std::string> kept = in_use_ ? in_use_() : std::set<std::string>();
+  for (const auto& b : builds) {
+    if (b.state != BuildState::kFailed) kept.insert(b.dir);
+  }
   SLIPWAY_ASSIGN_OR_RETURN(auto entries, fs::list_dir(root_));
   for (const auto& entry : entries) {
-    if (kept.count(entry)) continue;
-    LOG_INFO("removing %s/%s, which no build owns", root_.c_str(), entry.c_str());
-    SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(root_ + "/" + entry));
+    const std::string dir = root_ + "/" + entry;
+    if (kept.count(dir)) continue;
+    LOG_INFO("removing %s, which no build owns and no machine boots from", dir.c_str());
+    SLIPWAY_RETURN_IF_ERROR(fs::remove_tree(dir));
   }
   return ok_status();
+}
+
+Status ImageBuilds::remove_files(const ImageBuild& b) {
+  if (in_use_ && in_use_().count(b.dir)) {
+    LOG_INFO("build %s of %s: its files stay while machines boot from them", b.id.c_str(),
+             b.ref().c_str());
+    return ok_status();
+  }
+  return fs::remove_tree(b.dir);
+}
+
+std::set<std::string> ImageBuilds::dirs_named_in(const Value& reference) const {
+  std::set<std::string> out;
+  const std::string prefix = root_ + "/";
+  std::function<void(const Value&)> walk = [&](const Value& v) {
+    if (v.is_string() && v.str().compare(0, prefix.size(), prefix) == 0) {
+      const size_t end = v.str().find('/', prefix.size());
+      out.insert(v.str().substr(0, end));
+    }
+    for (const auto& item : v.items()) walk(item);
+    for (const auto& [key, field] : v.fields()) walk(field);
+  };
+  walk(reference);
+  return out;
 }
 
 Result<int64_t> ImageBuilds::bytes() {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -102,9 +103,22 @@ class ImageBuilds {
   Result<std::vector<ImageBuild>> remove_version(const std::string& name, int64_t version);
 
   // At start: builds still "building" whose deployment is not in `active`
-  // failed (the controller stopped under them), and every directory under
-  // the root that no ready or running build owns goes.
+  // failed (the controller stopped under them), then collect().
   Status recover(const std::set<std::string>& active);
+  // Removes every directory under the root that no ready or running build
+  // owns and no live machine boots from: the files of builds replaced or
+  // removed while deployments used them, once those are over, and what a
+  // crash left.
+  Status collect();
+
+  // The build directories that live deployments' machines boot from. A
+  // build replaced or removed meanwhile loses its record at once and its
+  // files only at the next collect() after they are unused: a machine the
+  // deployment launches later still finds them.
+  using InUse = std::function<std::set<std::string>()>;
+  void set_in_use(InUse in_use) { in_use_ = std::move(in_use); }
+  // The build directories a node's reference names (its layers, its disk).
+  std::set<std::string> dirs_named_in(const Value& reference) const;
   // Bytes the ready builds take.
   Result<int64_t> bytes();
   const std::string& root() const { return root_; }
@@ -113,10 +127,13 @@ class ImageBuilds {
   Result<ImageBuild> decode(const ImageBuildRow& row);
   Result<std::vector<ImageBuild>> of_cloud(const std::string& name, const std::string& cloud);
   Status write(const ImageBuild& build);
+  // Removes the build's files unless a live machine boots from them.
+  Status remove_files(const ImageBuild& build);
 
   ImageBuildRows rows_;
   const Clock& clock_;
   std::string root_;
+  InUse in_use_;
 };
 
 }  // namespace slipway::controller

@@ -113,7 +113,17 @@ TEST_CASE("a built image on local boots with its install steps done and skips th
   CHECK(logs.out.find("deployment ran") != std::string::npos);
   CHECK(logs.out.find("post-install ran") == std::string::npos);
   CHECK(logs.out.find("pre-install ran") == std::string::npos);
+
+  // Built again while that machine runs from it: the new build replaces
+  // the old one at once, but the old files stay until the run is over.
+  const std::string old_dir = h.dir() + "/data/builds/" + listed.items()[0]["id"].str();
+  build(h, "tests/built");
+  const Value rebuilt = h.cli_json({"image", "list", "tests/built"});
+  REQUIRE(rebuilt.items().size() == 1);
+  CHECK(rebuilt.items()[0]["id"].str() != listed.items()[0]["id"].str());
+  CHECK(fs::exists(old_dir));
   CHECK(h.terminate_and_wait(id) == "Done");
+  CHECK(eventually([&] { return !fs::exists(old_dir); }, 10000));
 
   // An image built on it starts from its build (an incremental chain).
   h.push(kChild);

@@ -330,6 +330,29 @@ TEST_CASE("at start, builds whose run is over fail and directories no build owns
   CHECK(g.builds.recover({}).ok());
 }
 
+TEST_CASE("a replaced build's files stay while live machines boot from them, then go",
+          "[image-builds]") {
+  Fixture f;
+  ImageBuild old = f.ready_build("a/top");
+  std::set<std::string> booted = {old.dir};
+  f.builds.set_in_use([&] { return booted; });
+  // The reference a node of a live deployment holds names the directory.
+  CHECK(f.builds.dirs_named_in(Value::object().set(
+            "layers", Value::array().push(old.dir + "/layer.ext4").push("/elsewhere/l.ext4"))) ==
+        std::set<std::string>{old.dir});
+
+  ImageBuild fresh = f.ready_build("a/top");
+  CHECK_FALSE(f.builds.find(old.id).value().has_value());  // its record goes at once
+  CHECK(fs::exists(old.dir));                             // its files do not
+  REQUIRE(f.builds.collect().ok());
+  CHECK(fs::exists(old.dir));
+
+  booted.clear();  // the run that booted it is over
+  REQUIRE(f.builds.collect().ok());
+  CHECK_FALSE(fs::exists(old.dir));
+  CHECK(fs::exists(fresh.dir));
+}
+
 TEST_CASE("a damaged build record is left out of the list, the others are shown",
           "[image-builds]") {
   Fixture f;
