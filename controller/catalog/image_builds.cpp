@@ -58,7 +58,9 @@ Result<ImageBuild> ImageBuilds::decode(const ImageBuildRow& row) {
   return b;
 }
 
-Status ImageBuilds::write(const ImageBuild& b) {
+namespace {
+
+ImageBuildRow row_of(const ImageBuild& b) {
   ImageBuildRow row;
   row.id = b.id;
   row.name = b.name;
@@ -75,7 +77,13 @@ Status ImageBuilds::write(const ImageBuild& b) {
   row.created_at = b.created_at;
   row.finished_at = b.finished_at;
   row.error = b.error;
-  return rows_.update(row);
+  return row;
+}
+
+}  // namespace
+
+Status ImageBuilds::write(const ImageBuild& b) {
+  return rows_.update(row_of(b));
 }
 
 Result<std::optional<ImageBuild>> ImageBuilds::find(const std::string& id) {
@@ -169,18 +177,7 @@ Result<ImageBuild> ImageBuilds::begin(const ImageChain& chain, const std::string
   if (::mkdir(b.dir.c_str(), 0700) != 0) {
     return Error(Code::kIo, "cannot create the build's directory " + b.dir);
   }
-  ImageBuildRow row;
-  row.id = b.id;
-  row.name = b.name;
-  row.version = b.version;
-  row.cloud = b.cloud;
-  row.state = build_state_name(b.state);
-  row.hash = b.hash;
-  row.base = b.base;
-  row.depth = b.depth;
-  row.dir = b.dir;
-  row.created_at = b.created_at;
-  if (Status s = rows_.insert(row); !s.ok()) {
+  if (Status s = rows_.insert(row_of(b)); !s.ok()) {
     (void)fs::remove_tree(b.dir);
     return s.error();
   }

@@ -46,7 +46,17 @@ void build_and_deploy(DeployHarness& h, const std::string& name, const std::stri
                       const std::string& package, const std::string& cloud) {
   h.push(image(name, package));
   auto started = std::chrono::steady_clock::now();
-  Output built = h.cli({"image", "build", name, "--cloud", cloud, "--wait"}, "", 1500000);
+  Output begun = h.cli({"image", "build", name, "--cloud", cloud});
+  REQUIRE(begun.status == 0);
+  const std::string build_run = begun.out.substr(0, begun.out.find('\n'));
+  if (cloud == "qemu") {
+    // A build is watched like a deployment: its machine's console too (a
+    // quiet boot's: it may say little, but it is there while the VM runs).
+    CHECK(eventually(
+        [&] { return h.cli({"logs", build_run, node + ".1", "--console"}).status == 0; },
+        120000));
+  }
+  Output built = h.cli({"wait", build_run, "--state", "Done", "--timeout", "1500"}, "", 1500000);
   INFO("image build said:\n" << built.err << "\nslipwayd log:\n" << read_text(h.log()));
   REQUIRE(built.status == 0);
   WARN("built " << name << " on " << cloud << " in " << seconds_since(started) << " s");
