@@ -195,7 +195,7 @@ Result<DeploymentPlan> plan_deployment(const Caller& caller, const DeployRequest
   // Every input needs a value or a mapping.
   for (const auto& p : plan.nodes) {
     for (const auto& input : p.inputs) {
-      if (!plan.inputs[p.name].count(input) && !p.bindings.count(input)) {
+      if (!request.for_build && !plan.inputs[p.name].count(input) && !p.bindings.count(input)) {
         return invalid("node " + p.name + ": input " + input + " has no value; give one with -p " +
                        p.name + ":" + input + "=VALUE");
       }
@@ -233,6 +233,7 @@ Result<BuildPlan> plan_build(const Caller& caller, const std::string& module,
   request.module = found.ref();
   request.cloud = cloud;
   request.keep_running = "never";
+  request.for_build = true;
   SLIPWAY_ASSIGN_OR_RETURN(DeploymentPlan plan,
                            plan_deployment(caller, request, catalog, config, nullptr));
   NodePlan& node = plan.nodes.front();

@@ -27,6 +27,9 @@ struct DeployRequest {
   std::map<std::string, int64_t> multiplicities;   // --multiplicity NODE=N
   std::string keep_running;                        // "" for on-success
   int64_t timeout_ms = 0;                          // 0 for the configured default
+  // A build's run (plan_build): inputs with no value stay unset instead of
+  // being refused, since no deployment script runs.
+  bool for_build = false;
 };
 
 struct DeploymentPlan {

@@ -249,3 +249,17 @@ TEST_CASE("a build's run terminated during its snapshot waits for it, then keeps
   REQUIRE(again.ok());
   CHECK(f.builds.begin(again->chain, run.node.cloud, again->base).ok());
 }
+
+TEST_CASE("a build needs no values for its image's inputs: no deployment script runs",
+          "[engine][image-builds]") {
+  Fixture f;
+  // t/client's server_port has no default: a deployment of it is refused
+  // without -p, a build of it is not, and the input stays unset.
+  DeployRequest deploy;
+  deploy.module = "t/client";
+  CHECK_FALSE(plan_deployment(f.owner, deploy, f.catalog, f.config).ok());
+  auto build = plan_build(f.owner, "t/client", "", f.catalog, f.config, f.builds);
+  INFO((build.ok() ? "" : build.error().message()));
+  REQUIRE(build.ok());
+  CHECK(build->plan.inputs["client"].count("server_port") == 0);
+}
