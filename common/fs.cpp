@@ -172,23 +172,25 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
 
 namespace {
 // Hard links are counted once, by (device, inode).
-int64_t usage_of(const std::string& path, std::set<std::pair<dev_t, ino_t>>& seen) {
+void usage_of(const std::string& path, std::set<std::pair<dev_t, ino_t>>& seen, TreeUsage& total) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (::lstat(path.c_str(), &st) != 0) return;
   if (st.st_nlink > 1 && !S_ISDIR(st.st_mode) && !seen.insert({st.st_dev, st.st_ino}).second)
-    return 0;
-  int64_t total = static_cast<int64_t>(st.st_blocks) * 512;
-  if (!S_ISDIR(st.st_mode)) return total;
+    return;
+  total.bytes += static_cast<int64_t>(st.st_blocks) * 512;
+  total.inodes += 1;
+  if (!S_ISDIR(st.st_mode)) return;
   auto names = list_dir(path);
-  if (!names.ok()) return total;
-  for (const auto& name : *names) total += usage_of(path + "/" + name, seen);
-  return total;
+  if (!names.ok()) return;
+  for (const auto& name : *names) usage_of(path + "/" + name, seen, total);
 }
 }  // namespace
 
-int64_t disk_usage(const std::string& path) {
+TreeUsage tree_usage(const std::string& path) {
   std::set<std::pair<dev_t, ino_t>> seen;
-  return usage_of(path, seen);
+  TreeUsage total;
+  usage_of(path, seen, total);
+  return total;
 }
 
 }  // namespace slipway::fs

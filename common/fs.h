@@ -51,9 +51,14 @@ bool exists(const std::string& path);
 // The directory part of a path ("a/b/c" -> "a/b", "c" -> ".").
 std::string dirname(const std::string& path);
 
-// The bytes a tree takes on disk (like du -s), each hard-linked file once;
-// what cannot be read counts nothing.
-int64_t disk_usage(const std::string& path);
+// What a tree takes on disk: its bytes (like du -s) and its files,
+// directories and links, each hard-linked file once; what cannot be read
+// counts nothing.
+struct TreeUsage {
+  int64_t bytes = 0;
+  int64_t inodes = 0;
+};
+TreeUsage tree_usage(const std::string& path);
 
 // Names of the entries of a directory, without "." and "..".
 Result<std::vector<std::string>> list_dir(const std::string& path);

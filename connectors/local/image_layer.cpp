@@ -37,26 +37,15 @@ Status copy_tree(const std::string& from, const std::string& to) {
 
 namespace {
 
-// Files, directories and links under `path`, itself included.
-int64_t count_inodes(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return 0;
-  if (!S_ISDIR(st.st_mode)) return 1;
-  int64_t total = 1;
-  auto names = fs::list_dir(path);
-  for (const auto& name : names.ok() ? *names : std::vector<std::string>{})
-    total += count_inodes(path + "/" + name);
-  return total;
-}
-
 // DIR/layer.ext4 of the directory `tree`: room for what it holds and a
 // margin for the file system's own metadata, no journal (it is only ever
 // read), no lost+found (a machine would see it at its root).
 Status make_layer_file(const std::string& tree, const std::string& file) {
   SLIPWAY_ASSIGN_OR_RETURN(std::string mke2fs, find_program("mke2fs"));
   SLIPWAY_ASSIGN_OR_RETURN(std::string debugfs, find_program("debugfs"));
-  const int64_t inodes = count_inodes(tree);
-  const int64_t bytes = fs::disk_usage(tree) * 5 / 4 + inodes * 512 + (32 << 20);
+  const fs::TreeUsage usage = fs::tree_usage(tree);
+  const int64_t inodes = usage.inodes;
+  const int64_t bytes = usage.bytes * 5 / 4 + inodes * 512 + (32 << 20);
   const std::string kib = std::to_string(bytes / 1024) + "k";
   SLIPWAY_RETURN_IF_ERROR(run_checked({mke2fs, "-q", "-F", "-t", "ext4", "-O", "^has_journal",
                                        "-m", "0", "-N", std::to_string(inodes + 1024), "-d", tree,

@@ -41,15 +41,67 @@ Result<ImageChain> resolve_image_chain(const std::string& reference, const Modul
   return chain;
 }
 
-std::vector<std::string> ImageChain::packages() const {
-  std::vector<std::string> out;
+namespace {
+
+proto::Step script_step(const StoredModule& m, const std::string& phase, const std::string& state,
+                        const std::string& id_suffix = "") {
+  proto::Step step;
+  step.id = phase + id_suffix + ":" + m.ref();
+  step.state = state;
+  step.kind = "script";
+  step.name = phase;
+  step.module = m.ref();
+  step.body = m.module.image.scripts.at(phase);
+  return step;
+}
+
+// The `phase` scripts of modules [from, end), parents first.
+void add_scripts(proto::Plan& plan, const std::vector<StoredModule>& modules, size_t from,
+                 const char* phase, const char* state) {
+  for (size_t i = from; i < modules.size(); ++i) {
+    if (modules[i].module.image.scripts.count(phase))
+      plan.steps.push_back(script_step(modules[i], phase, state));
+  }
+}
+
+// The packages of modules [from, end), each once, leaving out those of the
+// modules before `from` (already installed).
+std::vector<std::string> packages_of(const std::vector<StoredModule>& modules, size_t from) {
   std::set<std::string> seen;
-  for (const auto& m : modules_) {
-    for (const auto& p : m.module.image.packages) {
+  for (size_t i = 0; i < from && i < modules.size(); ++i) {
+    for (const auto& p : modules[i].module.image.packages) seen.insert(p);
+  }
+  std::vector<std::string> out;
+  for (size_t i = from; i < modules.size(); ++i) {
+    for (const auto& p : modules[i].module.image.packages) {
       if (seen.insert(p).second) out.push_back(p);
     }
   }
   return out;
+}
+
+// Pre-install, packages and post-install of modules [from, end).
+void add_install_steps(proto::Plan& plan, const std::vector<StoredModule>& modules, size_t from,
+                       const StoredModule& image) {
+  add_scripts(plan, modules, from, "pre-install", "Executing");
+  std::vector<std::string> packages = packages_of(modules, from);
+  if (!packages.empty()) {
+    proto::Step step;
+    step.id = "packages";
+    step.state = "Executing";
+    step.kind = "packages";
+    step.name = "packages";
+    step.module = image.ref();
+    step.packages = packages;
+    plan.steps.push_back(step);
+  }
+  add_scripts(plan, modules, from, "post-install", "Executing");
+}
+
+}  // namespace
+
+std::vector<std::string> ImageChain::packages() const {
+  return packages_of(modules_, 0);
 }
 
 std::vector<InputParameter> ImageChain::inputs() const {
@@ -111,76 +163,12 @@ std::vector<std::string> ImageChain::refs() const {
   return out;
 }
 
-namespace {
-proto::Step script_step(const StoredModule& m, const std::string& phase, const std::string& state,
-                        const std::string& id_suffix = "") {
-  proto::Step step;
-  step.id = phase + id_suffix + ":" + m.ref();
-  step.state = state;
-  step.kind = "script";
-  step.name = phase;
-  step.module = m.ref();
-  step.body = m.module.image.scripts.at(phase);
-  return step;
-}
-}  // namespace
-
-namespace {
-
-// The packages of modules [from, to), each once, leaving out those of the
-// modules before `from` (already installed).
-std::vector<std::string> packages_of(const std::vector<StoredModule>& modules, size_t from,
-                                     size_t to) {
-  std::set<std::string> seen;
-  for (size_t i = 0; i < from && i < modules.size(); ++i) {
-    for (const auto& p : modules[i].module.image.packages) seen.insert(p);
-  }
-  std::vector<std::string> out;
-  for (size_t i = from; i < to && i < modules.size(); ++i) {
-    for (const auto& p : modules[i].module.image.packages) {
-      if (seen.insert(p).second) out.push_back(p);
-    }
-  }
-  return out;
-}
-
-// Pre-install, packages and post-install of modules [from, end).
-void add_install_steps(proto::Plan& plan, const std::vector<StoredModule>& modules, size_t from,
-                       const StoredModule& image) {
-  auto add_phase = [&](const char* phase) {
-    for (size_t i = from; i < modules.size(); ++i) {
-      if (modules[i].module.image.scripts.count(phase))
-        plan.steps.push_back(script_step(modules[i], phase, "Executing"));
-    }
-  };
-  add_phase("pre-install");
-  std::vector<std::string> packages = packages_of(modules, from, modules.size());
-  if (!packages.empty()) {
-    proto::Step step;
-    step.id = "packages";
-    step.state = "Executing";
-    step.kind = "packages";
-    step.name = "packages";
-    step.module = image.ref();
-    step.packages = packages;
-    plan.steps.push_back(step);
-  }
-  add_phase("post-install");
-}
-
-}  // namespace
-
 proto::Plan ImageChain::plan(size_t built) const {
   proto::Plan plan;
   plan.platform = platform();
   add_install_steps(plan, modules_, built, image());
-  auto add_phase = [&](const char* phase, const char* state) {
-    for (const auto& m : modules_) {
-      if (m.module.image.scripts.count(phase)) plan.steps.push_back(script_step(m, phase, state));
-    }
-  };
-  add_phase("deployment", "Executing");
-  add_phase("report", "SendingReports");
+  add_scripts(plan, modules_, 0, "deployment", "Executing");
+  add_scripts(plan, modules_, 0, "report", "SendingReports");
   return plan;
 }
 

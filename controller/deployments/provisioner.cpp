@@ -200,12 +200,8 @@ void ConnectorProvisioner::snapshot(const std::string& deployment, SnapshotOrder
   asio::post(pool_, [this, deployment, order = std::move(order)] {
     Result<Snapshot> result = [&]() -> Result<Snapshot> {
       SLIPWAY_ASSIGN_OR_RETURN(Cloud * cloud, ready(order.cloud));
-      if (!cloud->connector->capabilities().snapshot) {
-        return Error(Code::kFailedPrecondition,
-                     "cloud " + order.cloud + " cannot snapshot its machines");
-      }
       SLIPWAY_ASSIGN_OR_RETURN(Value reference, cloud->connector->snapshot(order.request));
-      return Snapshot{std::move(reference), fs::disk_usage(order.request.dir)};
+      return Snapshot{std::move(reference), fs::tree_usage(order.request.dir).bytes};
     }();
     asio::post(io_, [this, deployment, instance = order.instance, result] {
       snapshotted_(deployment, instance, result);

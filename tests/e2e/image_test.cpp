@@ -58,6 +58,15 @@ std::string builds_of(DeployHarness& h, const std::string& name) {
   return out;
 }
 
+// Where the controller keeps built images, and how many it holds.
+std::string builds_dir(DeployHarness& h) {
+  return h.dir() + "/data/builds";
+}
+size_t build_dirs(DeployHarness& h) {
+  auto entries = fs::list_dir(builds_dir(h));
+  return entries.ok() ? entries->size() : 0;
+}
+
 void build(DeployHarness& h, const std::string& image) {
   Output out = h.cli({"image", "build", image, "--cloud", "local", "--wait"}, "", 300000);
   INFO("image build said:\n" << out.err << "\nslipwayd log:\n" << read_text(h.log()));
@@ -116,7 +125,7 @@ TEST_CASE("a built image on local boots with its install steps done and skips th
 
   // Built again while that machine runs from it: the new build replaces
   // the old one at once, but the old files stay until the run is over.
-  const std::string old_dir = h.dir() + "/data/builds/" + listed.items()[0]["id"].str();
+  const std::string old_dir = builds_dir(h) + "/" + listed.items()[0]["id"].str();
   build(h, "tests/built");
   const Value rebuilt = h.cli_json({"image", "list", "tests/built"});
   REQUIRE(rebuilt.items().size() == 1);
@@ -165,8 +174,7 @@ TEST_CASE("a built image on local boots with its install steps done and skips th
   CHECK(h.cli({"image", "rm", "tests/built", "--cloud", "local"}).status == 0);
   CHECK(h.cli({"image", "rm", "tests/built"}).status != 0);  // nothing left to remove
   CHECK(h.cli_json({"image", "list"}).items().empty());
-  auto left = fs::list_dir(h.dir() + "/data/builds");
-  CHECK((left.ok() ? left->size() : 0) == 0);
+  CHECK(build_dirs(h) == 0);
   CHECK(h.leftovers_text() == "");
 }
 
@@ -190,8 +198,7 @@ TEST_CASE("a second build of the same image and cloud is refused while the first
   INFO(rm.err);
   CHECK(rm.status == 0);
   CHECK(h.cli_json({"image", "list"}).items().empty());
-  auto left = fs::list_dir(h.dir() + "/data/builds");
-  CHECK((left.ok() ? left->size() : 0) == 0);
+  CHECK(build_dirs(h) == 0);
   CHECK(h.leftovers_text() == "");
 }
 
@@ -221,8 +228,7 @@ scripts:
   // Its log stays with its run.
   Output logs = h.cli({"logs", listed.items()[0]["deployment"].str()});
   CHECK(logs.out.find("making the image") != std::string::npos);
-  auto left = fs::list_dir(h.dir() + "/data/builds");
-  CHECK((left.ok() ? left->size() : 0) == 0);
+  CHECK(build_dirs(h) == 0);
 
   // Killed while a build's machine works: after the restart the build
   // carries on and ends ready, and what no build owns is gone.
@@ -248,15 +254,14 @@ scripts:
         return false;
       },
       60000));
-  REQUIRE(fs::make_dirs(h.dir() + "/data/builds/half-made/layer", 0700).ok());
+  REQUIRE(fs::make_dirs(builds_dir(h) + "/half-made/layer", 0700).ok());
   h.restart_after_crash();
   Output wait = h.cli({"wait", id, "--state", "Done", "--timeout", "120"}, "", 130000);
   INFO(wait.err << read_text(h.log()));
   CHECK(wait.status == 0);
   CHECK(builds_of(h, "tests/slow") == "local:ready");
-  CHECK_FALSE(fs::exists(h.dir() + "/data/builds/half-made"));
-  auto dirs = fs::list_dir(h.dir() + "/data/builds");
-  CHECK((dirs.ok() ? dirs->size() : 0) == 1);
+  CHECK_FALSE(fs::exists(builds_dir(h) + "/half-made"));
+  CHECK(build_dirs(h) == 1);
   CHECK(h.leftovers_text() == "");
 }
 
