@@ -16,26 +16,12 @@ rounds=${2:-3}
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/slipway-bench-XXXXXX)
 bridge=slwbenchimg0
-cleanup() {
-  kill "${controller_pid:-}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  nft delete table ip "slipway-$bridge" 2>/dev/null || true
-  ip link del "$bridge" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-slipway() { "$build/cli/slipway" --socket "$work/control.sock" "$@"; }
-now_ms() { date +%s%3N; }
+. "$src/bench/controller.sh"
 
-cat >"$work/slipway.yaml" <<CONFIG
+start_controller 'tcp://127.0.0.1:*' <<CONFIG
 clouds:
   local: {bridge: $bridge, subnet: 10.213.251.0/24}
 CONFIG
-"$build/controller/slipwayd" --config "$work/slipway.yaml" --data-dir "$work/data" \
-  --control-socket "$work/control.sock" --agent-endpoint 'tcp://127.0.0.1:*' --log-level warn \
-  2>"$work/slipwayd.log" &
-controller_pid=$!
-for _ in $(seq 100); do slipway status >/dev/null 2>&1 && break; sleep 0.1; done
 
 slipway module push "$src/examples/lamp" >/dev/null
 sed 's|^name: examples/lamp/db$|name: bench/lamp-db-unbuilt|' "$src/examples/lamp/db.yaml" \
@@ -71,7 +57,6 @@ for round in $(seq "$rounds"); do
   without="$without $a"
   with="$with $b"
 done
-median() { echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 mw=$(median $without)
 mb=$(median $with)
 awk -v a="$mw" -v b="$mb" 'BEGIN {

@@ -19,29 +19,15 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 parent_dir=${PACKER_PARENT_DIR:-/var/tmp/packer-bench}
 work=$(mktemp -d /var/tmp/slipway-bench-XXXXXX)
 bridge=slwbenchpk0
-cleanup() {
-  kill "${controller_pid:-}" 2>/dev/null || true
-  wait 2>/dev/null || true
-  nft delete table ip "slipway-$bridge" 2>/dev/null || true
-  ip link del "$bridge" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-slipway() { "$build/cli/slipway" --socket "$work/control.sock" "$@"; }
-now_ms() { date +%s%3N; }
+. "$src/bench/controller.sh"
 command -v packer >/dev/null || { echo "$0: apt-get install packer" >&2; exit 1; }
 "$src/bench/packer/make_parent.sh" "$parent_dir" >/dev/null
 
-cat >"$work/slipway.yaml" <<CONFIG
+start_controller 'tcp://0.0.0.0:*' <<CONFIG
 clouds:
   qemu: {connector: qemu, bridge: $bridge, subnet: 10.213.253.0/24, memory_mb: 512}
 default-cloud: qemu
 CONFIG
-"$build/controller/slipwayd" --config "$work/slipway.yaml" --data-dir "$work/data" \
-  --control-socket "$work/control.sock" --agent-endpoint 'tcp://0.0.0.0:*' --log-level warn \
-  2>"$work/slipwayd.log" &
-controller_pid=$!
-for _ in $(seq 100); do slipway status >/dev/null 2>&1 && break; sleep 0.1; done
 
 recipe() {  # NAME PARENT
   cat <<YAML
@@ -101,7 +87,6 @@ for round in $(seq "$rounds"); do
   echo "round $round: packer ${1} ms ${2} bytes; slipway ${3} ms ${4} bytes"
   pw="$pw $1"; pb="$pb $2"; sw="$sw $3"; sb="$sb $4"
 done
-median() { echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 awk -v pw="$(median $pw)" -v sw="$(median $sw)" -v pb="$(median $pb)" -v sb="$(median $sb)" 'BEGIN {
   printf "median wall: packer %.1f s, slipway %.1f s: slipway takes %.2fx packer'"'"'s time\n", pw / 1000, sw / 1000, sw / pw
   printf "median image: packer %.0f MiB, slipway %.0f MiB: %.2fx\n", pb / 1048576, sb / 1048576, sb / pb }'
